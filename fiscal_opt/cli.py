@@ -1,0 +1,150 @@
+"""The ``fiscal-opt`` command: a thin shell over the library that maps errors to exit codes.
+
+0 solved; 2 bad input; 3 infeasible (with the diagnosis); 4 solver failure or limit.
+Heavy modules (Pyomo, HiGHS, pandas) are imported inside the commands so that ``--help`` is fast.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
+                  help="Allocate central special funds and incentives so every region can serve its residents.")
+out_console = Console()
+err_console = Console(stderr=True)
+
+SHOWN_REGIONS = 40
+
+
+def _fail(exc: Exception) -> None:
+    from .errors import FiscalOptError
+
+    assert isinstance(exc, FiscalOptError)
+    label = {2: "bad input", 3: "infeasible", 4: "solver failure"}.get(exc.exit_code, "error")
+    err_console.print(f"[bold red]{label}:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    raise typer.Exit(exc.exit_code)
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    return tuple(f.strip() for f in text.split(",") if f.strip())
+
+
+@app.command()
+def solve(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the result files.")] = None,
+    format: Annotated[str, typer.Option("--format", help="Comma-separated: csv,json,md,html,xlsx.")] = "csv,json,md",
+    engine: Annotated[str, typer.Option(help="highs (bulk hand-off) or pyomo (Pyomo's HiGHS interface).")] = "highs",
+    method: Annotated[str, typer.Option(help="HiGHS method: choose, simplex or ipm.")] = "choose",
+    time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve stage.")] = None,
+) -> None:
+    """Solve an instance, write the result files and print what each region gets."""
+    import time
+
+    from .errors import FiscalOptError, InfeasibleError
+    from .write import write_infeasible
+
+    start = time.perf_counter()
+    try:
+        import fiscal_opt as fo
+
+        inst = fo.load_instance(instance)
+        pol = fo.load_policy(policy) if policy is not None else None
+        loaded = time.perf_counter() - start
+        result = fo.solve(inst, pol, engine=engine,
+                          options=fo.SolverOptions(method=method, time_limit=time_limit))
+        result.timings["load"] = loaded
+        if out is not None:
+            write_start = time.perf_counter()
+            result.write(out, _formats(format))
+            result.timings["write"] = time.perf_counter() - write_start
+    except InfeasibleError as exc:
+        if out is not None:
+            write_infeasible(out, exc)
+        _fail(exc)
+    except FiscalOptError as exc:
+        _fail(exc)
+    _print_result(result)
+    if out is not None:
+        out_console.print(f"Results written to [bold]{out}[/]")
+
+
+def _print_result(result) -> None:  # noqa: ANN001 - Result, imported lazily
+    s = result.summary
+    out_console.print(f"[bold]{s['instance']}[/] under [bold]{s['policy']}[/]: {s['status']}, "
+                      f"{s['objective_name']} = {s['objective']:.6g}  (money in {s['money_unit']})")
+    from .report import region_table
+
+    table = region_table(result)
+    view = Table(show_edge=False, header_style="bold")
+    for col in table.columns:
+        view.add_column(col, justify="left" if col in ("region", "name") else "right")
+    for row in table.head(SHOWN_REGIONS).itertuples(index=False):
+        view.add_row(*(f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
+    out_console.print(view)
+    if len(table) > SHOWN_REGIONS:
+        out_console.print(f"… {len(table) - SHOWN_REGIONS} more regions in regions.csv")
+    for year, price in s["budget_shadow_price"].items():
+        if price["value"] is not None:
+            out_console.print(f"{year}: budget used {s['budget_used'][year]:,.2f} of {s['budget'][year]:,.2f}; "
+                              f"shadow price {price['value']:.6g} per {s['money_unit']}")
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="Instance or policy files.")]) -> None:
+    """Check instance and policy files without solving (exit code 2 if any is bad)."""
+    from .errors import InputError
+    from .load import load_any
+
+    bad = False
+    for path in files:
+        try:
+            kind = load_any(path)
+        except InputError as exc:
+            bad = True
+            err_console.print(f"[red]✗[/] {path}: {exc}", highlight=False, soft_wrap=True)
+        else:
+            out_console.print(f"[green]✓[/] {path}: valid {kind} file", highlight=False)
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command()
+def generate(
+    regions: Annotated[int, typer.Option(min=1, help="Number of regions.")],
+    out: Annotated[Path, typer.Option(help="Folder to write the instance into.")],
+    years: Annotated[int, typer.Option(min=1, help="Number of years (from 2025).")] = 1,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 0,
+    services: Annotated[int, typer.Option(min=1, max=4, help="Number of services (1–4).")] = 4,
+) -> None:
+    """Write a synthetic instance calibrated on the 2020 provincial data."""
+    from .generate import generate_instance, write_instance
+
+    path = write_instance(generate_instance(regions, years=years, seed=seed, services=services), out)
+    out_console.print(f"Wrote {path}")
+
+
+@app.command()
+def bench(quick: Annotated[bool, typer.Option(help="Only the small cases (under a minute).")] = False,
+          out: Annotated[Path, typer.Option(help="Folder for the JSON and Markdown results.")] = Path(
+              "benchmarks/results")) -> None:
+    """Run the benchmark suite (also ``python -m benchmarks``)."""
+    from benchmarks.suite import run_suite
+
+    run_suite(quick=quick, out=out)
+
+
+def main() -> None:
+    """Entry point of the ``fiscal-opt`` script."""
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted")
+        sys.exit(130)

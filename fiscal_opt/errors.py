@@ -1,0 +1,69 @@
+"""Exceptions a user can cause, each with the exit code the command line gives it.
+
+Every error that bad input or an impossible policy can raise derives from
+:class:`FiscalOptError`; the CLI prints its message and exits with ``exit_code``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one input file.
+
+    ``path`` is the key path inside the file (``regions[3].population``), ``line`` the 1-based
+    line number where the offending value stands (``None`` when unknown).
+    """
+
+    file: str
+    path: str
+    message: str
+    line: int | None = None
+
+    def __str__(self) -> str:
+        where = self.file if self.line is None else f"{self.file}:{self.line}"
+        return f"{where}: {self.path}: {self.message}" if self.path else f"{where}: {self.message}"
+
+
+class FiscalOptError(Exception):
+    """Base of every error a user can cause; ``exit_code`` is what the CLI returns."""
+
+    exit_code = 1
+
+
+class InputError(FiscalOptError):
+    """Bad input: the files cannot be read or do not follow the contract (exit code 2).
+
+    Holds every problem found, not only the first.
+    """
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem] | Problem):
+        self.problems = [problems] if isinstance(problems, Problem) else list(problems)
+        count = len(self.problems)
+        head = "1 problem" if count == 1 else f"{count} problems"
+        super().__init__(f"{head} in the input:\n" + "\n".join(f"  {p}" for p in self.problems))
+
+
+class InfeasibleError(FiscalOptError):
+    """The policy's rules cannot all hold at once (exit code 3).
+
+    ``rules`` names the rules involved (MODEL.md §5 names, with indices where known);
+    ``result`` carries the partial result (status ``infeasible``) so it can still be written.
+    """
+
+    exit_code = 3
+
+    def __init__(self, message: str, rules: list[str], result: object | None = None):
+        self.rules = rules
+        self.result = result
+        super().__init__(message)
+
+
+class SolverError(FiscalOptError):
+    """The solver failed or stopped at a limit: no trustworthy answer (exit code 4)."""
+
+    exit_code = 4

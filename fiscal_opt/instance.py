@@ -1,0 +1,53 @@
+"""The validated, frozen instance: what the loader hands to the rest of the pipeline."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .schema import MONEY_UNITS, Incentive, PolicyFile, Service
+
+Policy = PolicyFile
+"""A validated policy (objective and rules); see :mod:`fiscal_opt.schema`."""
+
+SINGLE_PERIOD_YEAR = 0
+"""The year written for instances without ``years``."""
+
+
+@dataclass(frozen=True, eq=False)
+class Instance:
+    """A validated instance.
+
+    ``regions`` has one row per region × year, regions in the order the user wrote them and years
+    ascending within each region; columns ``id``, ``name``, ``group``, ``year`` and every column the
+    user gave (numeric columns as float). Money columns are in ``money_unit``; populations in
+    persons. ``special_fund`` and ``incentive_pool`` are per year, in ``money_unit``
+    (``special_fund`` is ``None`` when the file gives none, which only ``min_budget`` accepts).
+    """
+
+    name: str
+    description: str
+    money_unit: str
+    years: tuple[int, ...]
+    single_period: bool
+    regions: pd.DataFrame
+    services: dict[str, Service]
+    special_fund: np.ndarray | None
+    incentive_pool: np.ndarray
+    incentive: Incentive
+    policy: Policy | None
+    source: Path | None = None
+    input_sha256: str = ""
+
+    @property
+    def region_ids(self) -> list[str]:
+        """Region ids in input order."""
+        return list(dict.fromkeys(self.regions["id"]))
+
+    @property
+    def yuan_per_unit(self) -> float:
+        """Yuan in one unit of ``money_unit``."""
+        return MONEY_UNITS[self.money_unit]

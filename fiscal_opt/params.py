@@ -1,0 +1,124 @@
+"""Derived quantities of MODEL.md §3 as numpy arrays indexed by (region, service, year).
+
+Arrays of shape (R, T) are per region × year, (R, S, T) per region × service × year, in the
+instance's region order, service order and year order. Money is in the instance's ``money_unit``,
+populations in persons, shares as fractions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .baseline import formula_incentive
+from .errors import InputError, Problem
+from .instance import Instance, Policy
+
+
+@dataclass(frozen=True, eq=False)
+class Params:
+    """Everything the model and the baseline need, as arrays (see the module docstring)."""
+
+    region_ids: np.ndarray
+    names: np.ndarray
+    groups: np.ndarray
+    services: tuple[str, ...]
+    years: tuple[int, ...]
+    money_unit: str
+    population: np.ndarray        # P (R, T), persons
+    migrants: np.ndarray          # M (R, T), persons
+    fiscal_capacity: np.ndarray   # F (R, T), money
+    reform_score: np.ndarray      # π (R, T)
+    prior_transfer: np.ndarray | None  # X⁰ (R,), money; None when the instance has none
+    standard_cost: np.ndarray     # C (R, S, T), money
+    local_funding: np.ndarray     # L (R, S, T), money
+    gap: np.ndarray               # G (R, S, T), money
+    ceiling: np.ndarray           # U (R, S, T), money
+    difficulty: np.ndarray        # d (R, T) in [0, 1]
+    migrant_share: np.ndarray     # m (R, T)
+    priority: np.ndarray          # p (R, T)
+    weight: np.ndarray            # w (R, S, T)
+    basis: np.ndarray             # E (R, T): the incentive basis column
+    incentive_basis: np.ndarray   # e (R, T) = π·E where π ≥ min_score
+    formula_incentive: np.ndarray  # ȳ (R, T), money
+    special_fund: np.ndarray | None  # B (T,), money
+    incentive_pool: np.ndarray    # I (T,), money
+    flexibility: float            # ν
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        """(regions, services, years)."""
+        return self.standard_cost.shape  # type: ignore[return-value]
+
+
+def _by_year(instance: Instance, column: str, default: float | None = None) -> np.ndarray:
+    """A region column as an (R, T) array (the instance's rows are region-major, years ascending)."""
+    shape = (len(instance.regions) // len(instance.years), len(instance.years))
+    if column not in instance.regions.columns:
+        if default is None:
+            raise InputError(Problem(str(instance.source or instance.name), "regions",
+                                     f"no region column `{column}`"))
+        return np.full(shape, default)
+    return instance.regions[column].to_numpy(dtype=float).reshape(shape)
+
+
+def _year_values(value: float | dict[int, float], years: tuple[int, ...]) -> np.ndarray:
+    if isinstance(value, dict):
+        return np.array([float(value[y]) for y in years])
+    return np.full(len(years), float(value))
+
+
+def derive(instance: Instance, policy: Policy) -> Params:
+    """Compute MODEL.md §3 from a validated instance under a policy (vectorised, no I/O)."""
+    years = instance.years
+    services = tuple(instance.services)
+    pop = _by_year(instance, "population")
+    fiscal = _by_year(instance, "fiscal_capacity")
+    migrants = _by_year(instance, "migrants")
+    cost_index = _by_year(instance, "cost_index", 1.0)
+    region_cap = _by_year(instance, "central_share_cap", 1.0)
+    per_yuan = 1.0 / instance.yuan_per_unit
+    R, T, S = pop.shape[0], len(years), len(services)
+    cost = np.empty((R, S, T))
+    local = np.empty((R, S, T))
+    cap = np.empty((R, S, T))
+    weight_s = np.empty(S)
+    for j, (name, svc) in enumerate(instance.services.items()):
+        driver = _by_year(instance, svc.driver)
+        unit = _year_values(svc.unit_cost, years)
+        cost[:, j, :] = unit[None, :] * cost_index * svc.take_up * driver * per_yuan
+        if svc.local_funding is not None:
+            local[:, j, :] = _by_year(instance, svc.local_funding)
+        else:
+            local[:, j, :] = (svc.local_share or 0.0) * fiscal
+        if isinstance(svc.central_share_cap, str):
+            cap[:, j, :] = _by_year(instance, svc.central_share_cap)
+        elif svc.central_share_cap is not None:
+            cap[:, j, :] = svc.central_share_cap
+        else:
+            cap[:, j, :] = region_cap
+        weight_s[j] = svc.weight
+    gap = np.maximum(0.0, cost - local)
+    ceiling = np.minimum(gap, cap * cost)
+    national = fiscal.sum(axis=0) / pop.sum(axis=0)
+    difficulty = np.maximum(0.0, 1.0 - (fiscal / pop) / national[None, :])
+    share = migrants / pop
+    priority = 1.0 + policy.priority.fiscal_difficulty * difficulty + policy.priority.migrant_share * share
+    weight = weight_s[None, :, None] * priority[:, None, :]
+    pool = np.asarray(instance.incentive_pool, dtype=float)
+    has_pool = bool(pool.sum() > 0)
+    score = _by_year(instance, "reform_score", None if has_pool else 0.0)
+    basis = _by_year(instance, instance.incentive.basis, None if has_pool else 0.0)
+    e = np.where(score >= instance.incentive.min_score, score * basis, 0.0)
+    prior = instance.regions.groupby("id", sort=False)["prior_transfer"].first().to_numpy(dtype=float) \
+        if "prior_transfer" in instance.regions.columns else None
+    regions = instance.regions.iloc[:: len(years)]
+    return Params(
+        region_ids=regions["id"].to_numpy(dtype=str), names=regions["name"].to_numpy(dtype=str),
+        groups=regions["group"].to_numpy(dtype=str), services=services, years=years,
+        money_unit=instance.money_unit, population=pop, migrants=migrants, fiscal_capacity=fiscal,
+        reform_score=score, prior_transfer=prior, standard_cost=cost, local_funding=local, gap=gap,
+        ceiling=ceiling, difficulty=difficulty, migrant_share=share, priority=priority, weight=weight,
+        basis=basis, incentive_basis=e, formula_incentive=formula_incentive(e, pool),
+        special_fund=instance.special_fund, incentive_pool=pool, flexibility=instance.incentive.flexibility)

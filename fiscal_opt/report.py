@@ -1,0 +1,98 @@
+"""Human-facing reports of a :class:`~fiscal_opt.results.Result` (Markdown, HTML, terminal table).
+
+Reads the result's tables only; never calls the solver. User text is escaped in HTML.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from .results import Result
+
+METRIC_COLUMNS = ["gini", "theil_t", "theil_l", "cv", "max_min_ratio"]
+
+
+def region_table(result: Result) -> pd.DataFrame:
+    """Per region, summed over years: optimum vs formula baseline (money_unit)."""
+    reg = result.regions
+    table = reg.groupby(["region", "name"], sort=False)[
+        ["special_fund", "incentive", "transfer", "baseline_special_fund", "baseline_incentive"]].sum()
+    table["baseline_transfer"] = table.pop("baseline_special_fund") + table.pop("baseline_incentive")
+    table["difference"] = table["transfer"] - table["baseline_transfer"]
+    return table.reset_index()
+
+
+def year_table(result: Result) -> pd.DataFrame:
+    """Per year: budget, used, incentive paid and the budget's shadow price."""
+    s = result.summary
+    rows = []
+    for y in s["years"]:
+        key = str(y)
+        rows.append({"year": y, "budget": s["budget"][key], "budget_used": s["budget_used"][key],
+                     "incentive_paid": s["incentive_paid"][key],
+                     "budget_shadow_price": s["budget_shadow_price"][key]["value"]})
+    return pd.DataFrame(rows)
+
+
+def _headline(result: Result) -> list[str]:
+    s = result.summary
+    unit = s["money_unit"]
+    lines = [f"- Instance: **{s['instance']}**; policy: **{s['policy']}** (objective `{s['objective_name']}`)",
+             f"- Status: **{s['status']}**; objective: {s['objective']:.6g}",
+             f"- Money in `{unit}`; per-capita figures in yuan per person"]
+    if s["coverage_levels"]:
+        lines.append(f"- Coverage levels reached: {', '.join(f'{v:.4f}' for v in s['coverage_levels'][:10])}")
+    if s["baseline_breaks"]:
+        lines.append(f"- The formula baseline breaks: {', '.join(s['baseline_breaks'])}")
+    else:
+        lines.append("- The formula baseline keeps every rule of the policy")
+    lines += [f"- Note: {n}" for n in s["notes"]]
+    return lines
+
+
+def _md(frame: pd.DataFrame) -> str:
+    cols = [str(c) for c in frame.columns]
+    out = ["| " + " | ".join(cols) + " |", "|" + "---|" * len(cols)]
+    for row in frame.itertuples(index=False):
+        out.append("| " + " | ".join(_cell(v) for v in row) + " |")
+    return "\n".join(out)
+
+
+def _cell(v: object) -> str:
+    if isinstance(v, float):
+        return "" if v != v else f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
+    return str(v).replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_report(result: Result) -> str:
+    """The report as Markdown: headline facts, years, regions vs baseline, equity metrics."""
+    metrics = result.metrics[["year", "state"] + METRIC_COLUMNS]
+    parts = [f"# fiscal_opt report: {_cell(result.instance.name)}", "", *_headline(result), "",
+             "## Budget by year", "", _md(year_table(result)), "",
+             "## Transfers by region (all years): optimum and formula baseline", "", _md(region_table(result)), "",
+             "## Equity of per-capita resources", "", _md(metrics), ""]
+    violations = result.summary["soft_rule_violations"]
+    if violations:
+        parts += ["## Soft rules that bend", ""]
+        parts += [f"- `{name}`: {len(items)} place(s), total {sum(i['amount'] for i in items):.6g}"
+                  for name, items in violations.items()]
+        parts.append("")
+    return "\n".join(parts)
+
+
+def html_report(result: Result) -> str:
+    """The report as a self-contained HTML page; every user string is escaped."""
+    esc = html.escape
+    items = "".join(f"<li>{esc(line[2:]).replace('**', '')}</li>" for line in _headline(result))
+    metrics = result.metrics[["year", "state"] + METRIC_COLUMNS]
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>fiscal_opt report: "
+            f"{esc(result.instance.name)}</title></head><body>"
+            f"<h1>fiscal_opt report: {esc(result.instance.name)}</h1><ul>{items}</ul>"
+            f"<h2>Budget by year</h2>{year_table(result).to_html(index=False, escape=True)}"
+            f"<h2>Transfers by region</h2>{region_table(result).to_html(index=False, escape=True)}"
+            f"<h2>Equity of per-capita resources</h2>{metrics.to_html(index=False, escape=True)}"
+            "</body></html>\n")

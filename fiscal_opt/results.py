@@ -1,0 +1,198 @@
+"""The result object: pandas tables, equity metrics, the summary, and ``write()``.
+
+Knows nothing of how the answer was found. Money columns are in the instance's ``money_unit``;
+per-capita and per-migrant columns are in yuan per person (a money_unit per person would be
+unreadably small in 亿元); shares are fractions.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .instance import Instance, Policy
+from .metrics import inequality_table
+from .params import Params
+from .solution import Solution
+
+FORMATS = ("csv", "json", "md", "html", "xlsx")
+
+
+def _per(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
+
+
+@dataclass(eq=False)
+class Result:
+    """One solved instance under one policy, with the formula baseline beside it."""
+
+    instance: Instance
+    policy: Policy
+    params: Params
+    solution: Solution
+    baseline_special_fund: np.ndarray
+    baseline_incentive: np.ndarray
+    residuals: dict[str, float]
+    baseline_breaks: list[str]
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        return self.solution.status
+
+    @cached_property
+    def allocations(self) -> pd.DataFrame:
+        """One row per region × year × service (INSTANCE.md ``allocations.csv``)."""
+        p, x = self.params, self.solution.special_fund
+        R, S, T = p.shape
+        r, s, t = (a.ravel() for a in np.meshgrid(np.arange(R), np.arange(S), np.arange(T), indexing="ij"))
+        C, L, G, U = (a.ravel() for a in (p.standard_cost, p.local_funding, p.gap, p.ceiling))
+        xs = x.ravel()
+        frame = pd.DataFrame({
+            "region": p.region_ids[r], "year": np.array(p.years)[t], "service": np.array(p.services)[s],
+            "standard_cost": C, "local_funding": L, "gap": G, "ceiling": U, "special_fund": xs,
+            "shortfall": G - xs, "coverage_before": _per(L, C), "coverage_after": _per(L + xs, C),
+            "weight": p.weight.ravel(), "baseline_special_fund": self.baseline_special_fund.ravel()})
+        return frame.sort_values(["region", "year", "service"], kind="stable", key=_stable_key(p)) \
+            .reset_index(drop=True)
+
+    @cached_property
+    def regions(self) -> pd.DataFrame:
+        """One row per region × year (INSTANCE.md ``regions.csv``)."""
+        p, sol = self.params, self.solution
+        R, S, T = p.shape
+        r, t = (a.ravel() for a in np.meshgrid(np.arange(R), np.arange(T), indexing="ij"))
+        special = sol.special_fund.sum(axis=1)
+        transfer = special + sol.incentive
+        yuan = self.instance.yuan_per_unit
+        P, M, F = p.population, p.migrants, p.fiscal_capacity
+        frame = pd.DataFrame({
+            "region": p.region_ids[r], "name": p.names[r], "group": p.groups[r], "year": np.array(p.years)[t],
+            "special_fund": special.ravel(), "incentive": sol.incentive.ravel(), "transfer": transfer.ravel(),
+            "transfer_per_capita": (transfer * yuan / P).ravel(), "transfer_per_migrant": _per(transfer * yuan, M).ravel(),
+            "resources_per_capita_before": (F * yuan / P).ravel(),
+            "resources_per_capita_after": ((F + transfer) * yuan / P).ravel(),
+            "priority": p.priority.ravel(), "baseline_special_fund": self.baseline_special_fund.sum(axis=1).ravel(),
+            "baseline_incentive": self.baseline_incentive.ravel(), "population": P.ravel(), "migrants": M.ravel(),
+            "fiscal_difficulty": p.difficulty.ravel(), "formula_incentive": p.formula_incentive.ravel(),
+            "binding_rules": sol.binding.ravel()})
+        return frame.sort_values(["region", "year"], kind="stable", key=_stable_key(p)).reset_index(drop=True)
+
+    @cached_property
+    def metrics(self) -> pd.DataFrame:
+        """Equity metrics of per-capita resources by year and state (before / baseline / optimum)."""
+        p = self.params
+        states = {"before": p.fiscal_capacity,
+                  "baseline": p.fiscal_capacity + self.baseline_special_fund.sum(axis=1) + self.baseline_incentive,
+                  "optimum": p.fiscal_capacity + self.solution.special_fund.sum(axis=1) + self.solution.incentive}
+        rows = []
+        for t, year in enumerate(p.years):
+            for state, Q in states.items():
+                rows.append({"year": year, "state": state} | _safe_table(Q[:, t] / p.population[:, t],
+                                                                         p.population[:, t], p.groups))
+        return pd.DataFrame(rows)
+
+    @cached_property
+    def shadow_prices(self) -> pd.DataFrame:
+        """The special-fund budget's shadow price per year: objective change per extra money_unit."""
+        sol = self.solution
+        return pd.DataFrame({
+            "year": list(self.params.years),
+            "budget_shadow_price": sol.budget_shadow_price,
+            "valid_from": [r[0] if r else None for r in sol.budget_shadow_range],
+            "valid_to": [r[1] if r else None for r in sol.budget_shadow_range]})
+
+    @cached_property
+    def summary(self) -> dict[str, Any]:
+        """The facts of summary.json (INSTANCE.md), plain JSON types."""
+        p, sol = self.params, self.solution
+        years = [int(y) for y in p.years]
+        used = self.allocations.groupby("year", sort=False)["special_fund"].sum()
+        used_by_year = [float(used.loc[y]) for y in p.years]
+        budget = list(p.special_fund) if p.special_fund is not None and self.policy.objective != "min_budget" \
+            else used_by_year
+        metrics: dict[str, dict[str, dict[str, float | None]]] = {}
+        for row in self.metrics.to_dict("records"):
+            year, state = str(row.pop("year")), row.pop("state")
+            metrics.setdefault(year, {})[state] = {k: _json_float(v) for k, v in row.items()}
+        paid = self.regions.groupby("year", sort=False)["incentive"].sum()
+        return {
+            "status": sol.status,
+            "objective": _json_float(sol.objective),
+            "objective_name": sol.objective_name,
+            "instance": self.instance.name,
+            "policy": self.policy.name,
+            "money_unit": self.instance.money_unit,
+            "per_capita_unit": "yuan/person",
+            "years": years,
+            "budget": _by_year(years, budget),
+            "budget_used": _by_year(years, used_by_year),
+            "budget_unallocated": _by_year(years, [b - u for b, u in zip(budget, used_by_year)]),
+            "incentive_pool": _by_year(years, list(p.incentive_pool)),
+            "incentive_paid": _by_year(years, [float(paid.loc[y]) for y in p.years]),
+            "budget_shadow_price": {str(y): {"value": _json_float(v), "valid_from": _json_float(r[0] if r else None),
+                                             "valid_to": _json_float(r[1] if r else None)}
+                                    for y, v, r in zip(years, sol.budget_shadow_price, sol.budget_shadow_range)},
+            "coverage_levels": [_json_float(v) for v in sol.coverage_levels],
+            "soft_rule_violations": {name: [{"at": list(map(_plain, lab)), "amount": _json_float(v)} for lab, v in items]
+                                     for name, items in sol.slacks.items()},
+            "baseline_breaks": self.baseline_breaks,
+            "rule_residuals": {k: _json_float(v) for k, v in sorted(self.residuals.items())},
+            "metrics": metrics,
+            "notes": sol.notes,
+            "solver": {k: _plain(v) for k, v in sol.solver.items() if k != "solve_seconds"},
+            "timings": {k: round(v, 6) for k, v in self.timings.items()},
+            "input_sha256": self.instance.input_sha256,
+        }
+
+    def write(self, out: str | Path, formats: list[str] | tuple[str, ...] = ("csv", "json", "md")) -> Path:
+        """Write the result files into folder ``out`` atomically; returns the folder."""
+        from .write import write_result
+
+        return write_result(self, Path(out), tuple(formats))
+
+
+def _stable_key(p: Params):
+    """Sort by the instance's region order and year order (not alphabetically)."""
+    region_pos = {r: i for i, r in enumerate(p.region_ids.tolist())}
+    service_pos = {s: i for i, s in enumerate(p.services)}
+
+    def key(col: pd.Series) -> pd.Series:
+        if col.name == "region":
+            return col.map(region_pos)
+        if col.name == "service":
+            return col.map(service_pos)
+        return col
+    return key
+
+
+def _safe_table(values: np.ndarray, weights: np.ndarray, groups: np.ndarray) -> dict[str, float]:
+    try:
+        return inequality_table(values, weights, groups)
+    except ValueError:
+        return {"gini": float("nan"), "theil_t": float("nan"), "theil_l": float("nan"), "cv": float("nan"),
+                "max_min_ratio": float("nan")}
+
+
+def _plain(v: Any) -> Any:
+    if isinstance(v, np.generic):
+        return v.item()
+    return v
+
+
+def _json_float(v: Any) -> float | None:
+    if v is None:
+        return None
+    v = float(v)
+    return None if math.isnan(v) or math.isinf(v) else v
+
+
+def _by_year(years: list[int], values: list) -> dict[str, float | None]:
+    return {str(y): _json_float(v) for y, v in zip(years, values)}

@@ -1,0 +1,236 @@
+"""Running the staged solves of MODEL.md §6 on the Pyomo model and reading the answer back.
+
+Stages: the primary objective; for ``max_min_coverage`` the coverage level z is then held and the
+weighted shortfall minimised; ``leximin_coverage`` raises, fixes and raises again; every objective
+ends with a tie-break stage that holds the optimum and each year's total special fund and picks one
+allocation among equally good ones (see :func:`fiscal_opt.model._objectives`), so the same input
+always gives the same answer.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import numpy as np
+
+from .diagnose import diagnose_infeasible, presolve_check
+from .errors import InfeasibleError, SolverError
+from .highs import DirectHighs, PyomoHighs, SolverOptions, highs_version, make_engine
+from .instance import Policy
+from .model import Formulation
+from .pyomo_model import to_pyomo
+from .solution import Solution
+
+OPTIMALITY_SLACK = 1e-7
+"""Relative room (and absolute, in LP units) left when a stage's optimum is held for the next."""
+
+LEXIMIN_MAX_STAGES = 200
+"""Leximin raises at most this many coverage levels; remaining cells keep the last level."""
+
+
+def _check(status: str, engine: DirectHighs | PyomoHighs, f: Formulation, stage: str) -> None:
+    if status == "optimal":
+        return
+    if status in ("infeasible", "infeasible_or_unbounded") and stage == "primary":
+        rules = diagnose_infeasible(f, engine)
+        raise InfeasibleError("no allocation satisfies every rule of the policy; rules involved: "
+                              + ", ".join(rules), rules)
+    if status in ("time_limit", "iteration_limit"):
+        raise SolverError(f"HiGHS stopped at its {status.replace('_', ' ')} in the {stage} stage; no answer is "
+                          "reported. Raise the time limit or simplify the policy")
+    raise SolverError(f"HiGHS ended the {stage} stage with status {status!r}; no answer is reported")
+
+
+def _hold(engine: DirectHighs | PyomoHighs, cost: np.ndarray, value: float) -> None:
+    """Add the row ``cost @ x <= value + slack`` that keeps a stage's optimum."""
+    nz = np.flatnonzero(cost)
+    engine.add_row(nz, cost[nz], -np.inf, value + OPTIMALITY_SLACK * max(1.0, abs(value)))
+
+
+def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs",
+               tie_break: bool = True) -> tuple[Solution, dict[str, float]]:
+    """Solve ``f`` stage by stage; returns the solution and the seconds spent per phase."""
+    timings: dict[str, float] = {}
+    presolve_check(f)
+    policy: Policy = f.policy
+    obj = f.objectives
+    penalty = obj["penalty"][0]
+    primary_name = {"weighted_shortfall": "shortfall", "min_budget": "spend"}.get(policy.objective, "coverage")
+    cost, offset = obj[primary_name]
+    start = time.perf_counter()
+    model = to_pyomo(f.lp, cost + penalty, offset, matrix=engine_name == "highs")
+    timings["build_pyomo"] = time.perf_counter() - start
+    start = time.perf_counter()
+    engine = make_engine(engine_name, model, options)
+    timings["handoff"] = time.perf_counter() - start
+    stages: list[dict] = []
+
+    def stage(name: str) -> float:
+        status = engine.run()
+        _check(status, engine, f, "primary" if not stages else name)
+        value = engine.objective()
+        stages.append({"stage": name, "objective_lp": value})
+        return value
+
+    first = stage(policy.objective)
+    duals = engine.row_duals()
+    budget = f.lp.row_blocks.get("budget")
+    ranges = engine.row_ranges(budget.rows) if budget is not None else None
+    levels: list[float] = []
+    held_cost, held_offset, held_value = cost + penalty, offset, first
+    if policy.objective in ("max_min_coverage", "leximin_coverage"):
+        levels = [-first] if policy.objective == "max_min_coverage" else _leximin(f, engine, stage, -first)
+        z = f.lp.columns_of("coverage_level")
+        engine.set_col_bounds(z, np.array([levels[-1] * (1 - OPTIMALITY_SLACK)]), np.array([1.0]))
+        held_cost, held_offset = obj["shortfall"][0] + penalty, obj["shortfall"][1]
+        engine.set_cost(held_cost, held_offset)
+        held_value = stage("weighted_shortfall")
+    if tie_break:
+        _hold(engine, held_cost, held_value - held_offset)
+        spent = engine.values()[f.x_cols]
+        for t in range(len(f.params.years)):
+            cols = f.x_cols[f.cell_t == t]
+            total = float(spent[f.cell_t == t].sum())
+            engine.add_row(cols, np.ones(len(cols)), total, total)
+        engine.set_cost(obj["tie_break"][0])
+        stage("tie_break")
+    timings["solve"] = engine.solve_seconds
+    start = time.perf_counter()
+    solution = _extract(f, engine, first, duals, ranges, levels, stages)
+    timings["extract"] = time.perf_counter() - start
+    return solution, timings
+
+
+def _leximin(f: Formulation, engine: DirectHighs | PyomoHighs, stage: Callable[[str], float], first: float) -> list[float]:
+    """Raise the worst coverage, fix the cells that cannot rise, repeat (MODEL.md §6).
+
+    A cell is fixed at the current level when its coverage row has a non-zero dual (it limits
+    the level) or when its ceiling caps its coverage at or below the level.
+    """
+    p, sc = f.params, f.scale
+    rows = f.lp.row_blocks["coverage"].rows
+    C = p.standard_cost[f.cell_r, f.cell_s, f.cell_t] / sc.money
+    L = p.local_funding[f.cell_r, f.cell_s, f.cell_t] / sc.money
+    U = p.ceiling[f.cell_r, f.cell_s, f.cell_t] / sc.money
+    top = (L + U) / C
+    lower = np.zeros(len(C))
+    free = np.ones(len(C), dtype=bool)
+    levels = [first]
+    level = first
+    for _ in range(LEXIMIN_MAX_STAGES):
+        duals = engine.row_duals()
+        blocked = free & (top <= level + 1e-9)
+        if duals is not None:
+            blocked |= free & (np.abs(duals[rows]) > 1e-9)
+        if not blocked.any():
+            blocked = free & ((L + engine.values()[f.x_cols]) / C <= level + 1e-9)
+        if not blocked.any():
+            break
+        lower[blocked] = np.clip(level * C[blocked] - L[blocked], 0.0, U[blocked]) * (1 - OPTIMALITY_SLACK)
+        engine.set_col_bounds(f.x_cols[blocked], lower[blocked], U[blocked])
+        engine.relax_rows(rows[blocked])
+        free &= ~blocked
+        if not free.any() or level >= 1 - 1e-9:
+            break
+        level = -stage(f"leximin_{len(levels)}")
+        levels.append(level)
+    return levels
+
+
+def _extract(f: Formulation, engine: DirectHighs | PyomoHighs, first: float, duals: np.ndarray | None,
+             ranges: tuple[np.ndarray, np.ndarray] | None, levels: list[float], stages: list[dict]) -> Solution:
+    p, lp, ms = f.params, f.lp, f.scale.money
+    R, S, T = p.shape
+    values = engine.values()
+    x = np.zeros((R, S, T))
+    x[f.cell_r, f.cell_s, f.cell_t] = values[f.x_cols] * ms
+    y = np.zeros((R, T))
+    y[f.pay_r, f.pay_t] = values[f.y_cols] * ms
+    np.clip(x, 0.0, p.ceiling, out=x)
+    if p.special_fund is not None and f.policy.objective != "min_budget":
+        spent = x.sum(axis=(0, 1))
+        over = spent > p.special_fund
+        x[:, :, over] *= p.special_fund[over] / spent[over]  # floating-point excess only (≤ 1e-12 relative)
+    objective_name = f.policy.objective
+    shortfall = float((p.weight * (p.gap - x)).sum())
+    objective = {"weighted_shortfall": shortfall, "min_budget": float(x.sum())}.get(
+        objective_name, levels[0] if levels else -first)
+    prices: list[float | None] = [None] * T
+    price_ranges: list[tuple[float, float] | None] = [None] * T
+    budget = lp.row_blocks.get("budget")
+    if budget is not None and duals is not None:
+        d = duals[budget.rows]
+        factor = 1.0 if objective_name != "max_min_coverage" and objective_name != "leximin_coverage" else -1.0 / ms
+        prices = [float(v * factor) for v in d]
+        if ranges is not None:
+            price_ranges = [(float(lo * ms), float(hi * ms)) for lo, hi in zip(*ranges)]
+    a = lp.matrix()
+    activity = a @ values
+    row_lower, row_upper = lp.row_bounds()
+    slacks: dict[str, list[tuple[tuple, float]]] = {}
+    for name, block in lp.row_blocks.items():
+        if block.slack is not None:
+            sv = values[block.slack.columns] * ms
+            hit = np.flatnonzero(sv > 1e-9 * max(1.0, ms))
+            if hit.size:
+                slacks[name] = [(block.labels[i], float(sv[i])) for i in hit]
+    binding = _binding(f, activity, row_lower, row_upper, values)
+    stage_list = [{"stage": s["stage"], "objective_lp": s["objective_lp"]} for s in stages]
+    notes = []
+    esum = p.incentive_basis.sum(axis=0)
+    for t, year in enumerate(p.years):
+        if p.incentive_pool[t] > 0 and esum[t] <= 0:
+            notes.append(f"{year}: no region qualifies for incentives (reform scores below min_score or a zero "
+                         "basis), so the incentive pool is not paid")
+    return Solution(status="optimal", objective_name=objective_name, objective=objective, special_fund=x,
+                    incentive=y, budget_shadow_price=prices, budget_shadow_range=price_ranges, slacks=slacks,
+                    binding=binding, stages=stage_list, coverage_levels=levels,
+                    solver={"name": "HiGHS", "version": highs_version(), "engine": engine.name,
+                            "iterations": engine.iterations, "solve_seconds": engine.solve_seconds},
+                    notes=notes)
+
+
+REGION_RULES = ("min_coverage", "per_capita_floor", "disparity", "hold_harmless", "max_rise")
+
+
+def _binding(f: Formulation, activity: np.ndarray, lower: np.ndarray, upper: np.ndarray,
+             values: np.ndarray) -> np.ndarray:
+    """Names of rules binding for each region-year (rows at a bound; fund ceilings; incentive bands)."""
+    p, lp = f.params, f.lp
+    R, S, T = p.shape
+    tol = 1e-7
+    rid = {r: i for i, r in enumerate(p.region_ids.tolist())}
+    yid = {y: i for i, y in enumerate(p.years)}
+    flags: dict[str, np.ndarray] = {}
+    for name in REGION_RULES:
+        block = lp.row_blocks.get(name)
+        if block is None or not block.labels:
+            continue
+        rows = block.rows
+        scale = np.maximum(1.0, np.abs(activity[rows]))
+        at = (np.isfinite(lower[rows]) & (np.abs(activity[rows] - lower[rows]) <= tol * scale)) | \
+             (np.isfinite(upper[rows]) & (np.abs(activity[rows] - upper[rows]) <= tol * scale))
+        r_idx = np.array([rid[lab[0]] for lab in block.labels])
+        t_idx = np.array([yid[lab[-1] if name in ("min_coverage",) else lab[1]] for lab in block.labels])
+        mark = np.zeros((R, T), dtype=bool)
+        mark[r_idx[at], t_idx[at]] = True
+        flags[name] = mark
+    x_val = values[f.x_cols]
+    ub = lp.bounds()[1][f.x_cols]
+    mark = np.zeros((R, T), dtype=bool)
+    hit = x_val >= ub - tol * np.maximum(1.0, ub)
+    mark[f.cell_r[hit], f.cell_t[hit]] = True
+    flags["fund_ceiling"] = mark
+    if p.flexibility > 0 and len(f.y_cols):
+        lo, up = lp.bounds()
+        yv = values[f.y_cols]
+        at = (yv <= lo[f.y_cols] + tol * np.maximum(1, np.abs(yv))) | (yv >= up[f.y_cols] - tol * np.maximum(1, np.abs(yv)))
+        mark = np.zeros((R, T), dtype=bool)
+        mark[f.pay_r[at], f.pay_t[at]] = True
+        flags["incentive_band"] = mark
+    names = list(flags)
+    code = sum((mark.astype(np.int64) << k for k, mark in enumerate(flags.values())), np.zeros((R, T), np.int64))
+    uniq, inverse = np.unique(code, return_inverse=True)
+    text = np.array([";".join(n for k, n in enumerate(names) if c >> k & 1) for c in uniq], dtype=object)
+    return text[inverse.reshape(R, T)]
