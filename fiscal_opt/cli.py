@@ -49,12 +49,14 @@ def solve(
     import time
 
     from .errors import FiscalOptError, InfeasibleError
-    from .write import write_infeasible
+    from .write import check_out_folder, write_infeasible
 
     start = time.perf_counter()
     try:
         import fiscal_opt as fo
 
+        if out is not None:
+            check_out_folder(out)  # before solving: a folder that cannot take the results fails fast
         inst = fo.load_instance(instance)
         pol = fo.load_policy(policy) if policy is not None else None
         loaded = time.perf_counter() - start
@@ -67,7 +69,10 @@ def solve(
             result.timings["write"] = time.perf_counter() - write_start
     except InfeasibleError as exc:
         if out is not None:
-            write_infeasible(out, exc)
+            try:
+                write_infeasible(out, exc)
+            except FiscalOptError as write_exc:
+                _fail(write_exc)
         _fail(exc)
     except FiscalOptError as exc:
         _fail(exc)

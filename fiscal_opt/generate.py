@@ -9,8 +9,8 @@ vectorised, deterministic: the same arguments give byte-identical files.
 
 Every generated instance is feasible by construction under the DESIGN_POLICY rules
 (min_coverage 0.5, per_capita_floor 0.6 with margin, hold_harmless max_cut 0.1, incentive at
-the formula): the generator builds an allocation that meets them all (`_witness`) and refuses to
-return an instance for which it cannot. docs/generator.md describes the method.
+the formula): the generator builds an allocation that meets them all (`_certificate`), checks it
+(`_violations`) and never returns an instance without one. docs/generator.md describes the method.
 """
 
 from __future__ import annotations
@@ -69,15 +69,9 @@ PRIOR_NOISE_SD = 0.05
 #: The rules every generated instance satisfies (with the margins below).
 DESIGN_POLICY = {"min_coverage": 0.5, "per_capita_floor": 0.6, "hold_harmless": {"max_cut": 0.1}}
 COVERAGE_MARGIN = 0.05   # local share + cap >= min_coverage + this, in every cell
-FLOOR_DESIGN = 0.65      # the witness meets per_capita_floor at this level (> 0.6)
-CUT_MARGIN = 0.02        # the witness keeps transfers >= (1 - max_cut) * previous * (1 + this)
+FLOOR_DESIGN = 0.65      # the certificate meets per_capita_floor at this level (> 0.6)
+CUT_MARGIN = 0.02        # the certificate keeps transfers >= (1 - max_cut) * previous * (1 + this)
 DECIMALS = 6             # every float in the CSV, in money_unit or as a fraction
-
-REGION_COLUMNS = ("id", "name", "group", "year", "population", "migrants", "age0_14",
-                  "age65plus", "fiscal_capacity", "local_education", "local_health",
-                  "local_elderly", "local_housing", "prior_transfer", "reform_score",
-                  "central_share_cap", "cost_index")
-
 
 @dataclass(frozen=True)
 class GeneratedInstance:
@@ -99,6 +93,7 @@ class GeneratedInstance:
 
 
 def default_name(n_regions: int, years: int, seed: int) -> str:
+    """``synthetic-<n>r-<t>y-s<seed>``."""
     return f"synthetic-{n_regions}r-{years}y-s{seed}"
 
 
@@ -196,14 +191,36 @@ def _repair_fiscal(fiscal_pc, raised, pop, ceiling, ybar, budget) -> np.ndarray:
     return fiscal
 
 
+def _fill_between(intensity: np.ndarray, low: np.ndarray, up: np.ndarray, target: float
+                  ) -> np.ndarray:
+    """x = clip(lam * intensity, low, up) with lam such that sum(x) = target, exactly, by one sort.
+
+    f(lam) = sum(x) is piecewise linear and non-decreasing: cell i rises with slope intensity_i
+    between lam = low_i / intensity_i and up_i / intensity_i. Requires sum(low) <= target <=
+    sum(up) and low <= up; cells with intensity 0 stay at low.
+    """
+    v, lo, hi = intensity.ravel(), low.ravel(), up.ravel()
+    live = v > 0
+    if not np.any(live) or target <= lo.sum():
+        return low.copy()
+    pos = np.concatenate([lo[live] / v[live], hi[live] / v[live]])
+    step = np.concatenate([v[live], -v[live]])
+    order = np.argsort(pos, kind="stable")
+    pos, slope = pos[order], np.cumsum(step[order])
+    level = lo.sum() + np.concatenate([[0.0], np.cumsum(slope[:-1] * np.diff(pos))])
+    k = max(0, int(np.searchsorted(level, target, side="right")) - 1)
+    lam = pos[k] + (target - level[k]) / slope[k] if slope[k] > 0 else pos[k]
+    return np.clip(lam * intensity, low, up)
+
+
 def _certificate(cost, local, ceiling, weight, gap, fiscal, pop, ybar, budget):
     """A feasible allocation under DESIGN_POLICY (with margins), raising budgets if needed.
 
     Year by year: each cell starts at its min_coverage floor; regions are raised (within their
     ceilings) to FLOOR_DESIGN x the national mean resources per capita and, from the second year,
-    to hold-harmless against the previous year; the rest of the budget is shared by the formula
-    (in proportion to w * G) over the remaining headroom. Where those requirements exceed a
-    year's budget (only with very few regions), that budget is raised to meet them.
+    to hold-harmless against the previous year; then x = clip(lam * w * G, those lower bounds, U)
+    spends the budget (the formula allocation wherever no requirement binds). Where those
+    requirements exceed a year's budget (only with very few regions), that budget is raised.
 
     Returns (x (R, S, T), budget (T,)), or (None, budget) when some region cannot reach its
     requirement within its ceilings (the caller then raises that region's fiscal capacity).
@@ -234,10 +251,8 @@ def _certificate(cost, local, ceiling, weight, gap, fiscal, pop, ybar, budget):
             if budget[t] >= up.sum():
                 return None, budget
             budget[t] = min(np.ceil(required * 1.0001 * 1e4) / 1e4, np.floor(up.sum() * 1e4) / 1e4)
-        rest = budget[t] * (1.0 - 1e-9) - required
-        x[:, :, t] = low + formula_special_fund(
-            weight[:, :, t:t + 1], gap[:, :, t:t + 1], (up - low)[:, :, None], np.array([rest])
-        )[:, :, 0]
+        x[:, :, t] = _fill_between(weight[:, :, t] * gap[:, :, t], low, up,
+                                   budget[t] * (1.0 - 1e-9))
         previous = x[:, :, t].sum(axis=1) + ybar[:, t]
     return x, budget
 
@@ -249,12 +264,13 @@ def _violations(x, cost, local, ceiling, fiscal, pop, ybar, budget, prior) -> li
     keep = 1.0 - DESIGN_POLICY["hold_harmless"]["max_cut"]
     transfer = x.sum(axis=1) + ybar
     resources = fiscal + transfer
+    mean_q = resources.sum(axis=0) / pop.sum(axis=0)
     last = np.concatenate([prior[:, None], transfer[:, :-1]], axis=1)
     checks = {
         "ceiling": np.all((x >= -tol) & (x <= ceiling * (1 + tol) + tol)),
         "budget": np.all(x.sum(axis=(0, 1)) <= budget * (1 + tol)),
         "min_coverage": np.all(local + x >= tau * cost * (1 - tol) - tol),
-        "per_capita_floor": np.all(resources >= phi * pop * resources.sum(axis=0) / pop.sum(axis=0)),
+        "per_capita_floor": np.all(resources >= phi * pop * mean_q),
         "hold_harmless": np.all(transfer >= keep * last * (1 - tol) - tol),
     }
     return [rule for rule, ok in checks.items() if not ok]
@@ -275,7 +291,7 @@ def generate_instance(n_regions: int, years: int = 1, seed: int = 0, services: i
     """A synthetic instance of `n_regions` regions over `years` years from 2025.
 
     Args:
-        n_regions: number of regions (>= 2); the national population is spread over them.
+        n_regions: number of regions (>= 1); the national population is spread over them.
         years: consecutive years starting 2025 (>= 1).
         seed: seed of ``numpy.random.default_rng``; same arguments, same instance.
         services: how many of education, health, elderly, housing (in that order), 1 to 4.
@@ -284,7 +300,7 @@ def generate_instance(n_regions: int, years: int = 1, seed: int = 0, services: i
         ValueError: an argument out of range.
         RuntimeError: the draw could not be made feasible (a bug: please report the arguments).
     """
-    for label, value, low in (("n_regions", n_regions, 2), ("years", years, 1),
+    for label, value, low in (("n_regions", n_regions, 1), ("years", years, 1),
                               ("services", services, 1)):
         if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < low:
             raise ValueError(f"{label} must be an integer >= {low}, got {value!r}")
@@ -315,6 +331,11 @@ def generate_instance(n_regions: int, years: int = 1, seed: int = 0, services: i
     budget0 = np.round(FUND_SHARE_OF_CEILING * ceiling.sum(axis=(0, 1)), 4)
     budget = budget0
     score = panel["reform_score"]
+    # Someone must qualify for the incentive (only in doubt with a handful of regions).
+    adjustments["reform_score_raised"] = int(not np.any(score[:, 0] >= INCENTIVE["min_score"]))
+    if adjustments["reform_score_raised"]:
+        best = int(np.argmax(score[:, 0]))
+        score[best] = np.maximum(score[best], INCENTIVE["min_score"])
     basis = np.where(score >= INCENTIVE["min_score"], score * panel[INCENTIVE["basis"]], 0.0)
     # The pool pays a constant reward per unit of basis: POOL_SHARE_OF_FUND of the special fund
     # in the first year, then growing with the basis (so no region's formula incentive falls).

@@ -27,6 +27,11 @@ STATUS = {"Optimal": "optimal", "Infeasible": "infeasible", "Unbounded": "unboun
           "Iteration limit reached": "iteration_limit"}
 
 
+IIS_STRATEGY = 2
+"""HiGHS ``iis_strategy`` used for diagnosis: 2 computes an irreducible subset from the LP itself
+(the default, 0, only reports trivially contradictory bounds and finds nothing in most policies)."""
+
+
 @dataclass(frozen=True)
 class SolverOptions:
     """HiGHS settings: ``method`` is ``choose`` (HiGHS decides), ``simplex`` or ``ipm``;
@@ -154,6 +159,7 @@ class DirectHighs:
 
     def iis(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Rows and columns of an irreducible infeasible subset, when HiGHS finds one."""
+        self.h.setOptionValue("iis_strategy", IIS_STRATEGY)
         status, iis = self.h.getIis()
         if status == highspy.HighsStatus.kError or not iis.valid_:
             return None

@@ -6,8 +6,11 @@ region table checks (vectorised) → :class:`Instance`.
 
 from __future__ import annotations
 
+import csv
 import difflib
 import hashlib
+import io
+import re
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -18,7 +21,7 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, Problem
 from .instance import SINGLE_PERIOD_YEAR, Instance, Policy
 from .schema import InstanceFile, PolicyFile
-from .yamlfile import Location, MAX_FILE_BYTES, format_location, read_yaml
+from .yamlfile import Location, decode_utf8, format_location, read_bytes, read_yaml
 
 TEXT_COLUMNS = ("id", "name", "group")
 KNOWN_NUMERIC = ("population", "migrants", "fiscal_capacity", "reform_score", "central_share_cap",
@@ -85,34 +88,126 @@ def _closest_line(lines: dict[Location, int], loc: Location) -> int | None:
     return None
 
 
+TYPE_WORDS = {
+    "float_type": "a number", "float_parsing": "a number", "int_type": "a whole number",
+    "int_parsing": "a whole number", "int_from_float": "a whole number", "string_type": "text",
+    "bool_type": "true or false", "bool_parsing": "true or false", "dict_type": "a mapping (key: value)",
+    "model_type": "a mapping of keys", "model_attributes_type": "a mapping of keys", "list_type": "a list",
+}
+"""Pydantic error types that mean "the value has the wrong type", and what was expected, in words."""
+
+
+def shown(value: Any) -> str:
+    """A value as it is quoted in a message: short, and never thousands of characters long."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return _clip(repr(value))
+
+
+def _clip(text: str) -> str:
+    """Text quoted without quotes, cut short like :func:`shown`."""
+    return text if len(text) <= 60 else f"{text[:40]}… ({len(text):,} characters)"
+
+
+def _expected(errors: list[dict[str, Any]]) -> str:
+    """What a value of the wrong type should have been, over every branch of a union."""
+    words = []
+    for err in errors:
+        if err.get("ctx", {}).get("class_name") == "Rule":
+            word = "a number, or {value: number, soft: true/false}"
+        else:
+            word = TYPE_WORDS[err["type"]]
+        if word not in words:
+            words.append(word)
+    if words == ["a number", "a mapping (key: value)"]:
+        words = ["a number", "a {year: number} map"]
+    return " or ".join(words)
+
+
+def _message(err: dict[str, Any]) -> str:
+    """One pydantic error in the words of a fiscal analyst."""
+    value = err.get("input")
+    ctx = err.get("ctx", {})
+    kind = err["type"]
+    if kind in ("float_type", "float_parsing") and isinstance(value, int) and not isinstance(value, bool):
+        return f"the number is too large ({len(str(abs(value))):,} digits)"
+    if kind == "finite_number":
+        return f"must be a finite number (got {shown(value)})"
+    if kind == "greater_than_equal":
+        return f"must not be negative (got {shown(value)})" if ctx.get("ge") == 0 else \
+            f"must be at least {ctx.get('ge')} (got {shown(value)})"
+    if kind == "greater_than":
+        return f"must be above {ctx.get('gt'):g} (got {shown(value)})"
+    if kind == "less_than_equal":
+        return f"is a share and must be between 0 and 1 (got {shown(value)})" if ctx.get("le") == 1 else \
+            f"must be at most {ctx.get('le')} (got {shown(value)})"
+    if kind == "literal_error":
+        options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
+        close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.6)
+        hint = f"; did you mean `{close[0]}`?" if close else ""
+        return f"must be one of {', '.join(options)} (got {shown(value)}){hint}"
+    if kind == "missing":
+        return "required key is missing"
+    message = err["msg"].removeprefix("Value error, ")
+    if isinstance(value, (dict, list)) or value is None or "(got " in message:
+        return message
+    return f"{message} (got {shown(value)})"
+
+
 def _validation_problems(exc: ValidationError, model: type[BaseModel], data: Any, file: str,
                          lines: dict[Location, int], prefix: Location = ()) -> list[Problem]:
-    problems: dict[str, Problem] = {}
+    by_key: dict[Location, list[dict[str, Any]]] = {}
     for err in exc.errors():
-        loc = _data_location(data, err["loc"])
+        by_key.setdefault(_data_location(data, err["loc"]), []).append(err)
+    problems: list[Problem] = []
+    for loc, errors in by_key.items():
         full = prefix + loc
-        key = format_location(full)
-        if err["type"] == "extra_forbidden":
+        line = _closest_line(lines, full)
+        wrong_type = [e for e in errors if e["type"] in TYPE_WORDS]
+        if len(wrong_type) == len(errors) and any(k[:len(loc)] == loc and len(k) > len(loc) for k in by_key):
+            continue  # a union branch that does not apply: the value's own errors are reported below it
+        err = next((e for e in errors if e["type"] not in TYPE_WORDS), None)
+        if err is not None and err["type"] == "extra_forbidden":
             allowed = _allowed_keys(model, loc[:-1])
             close = difflib.get_close_matches(str(loc[-1]), sorted(allowed), n=1, cutoff=0.6)
             hint = f"; did you mean `{close[0]}`?" if close else (
                 f"; allowed keys: {', '.join(sorted(allowed))}" if allowed else "")
             message = f"unknown key `{loc[-1]}`{hint}"
-        elif err["type"] == "missing":
-            message = "required key is missing"
+        elif err is not None:
+            message = _message(err)
         else:
-            shown = err.get("input")
-            value = "" if isinstance(shown, (dict, list)) or shown is None else f" (got {shown!r})"
-            message = err["msg"].removeprefix("Value error, ") + value
-        if key not in problems:
-            problems[key] = Problem(file, key, message, _closest_line(lines, full))
-    return list(problems.values())
+            value = wrong_type[0].get("input")
+            if wrong_type[0]["type"] in ("float_type", "float_parsing") and isinstance(value, int) \
+                    and not isinstance(value, bool):
+                message = _message(wrong_type[0])
+            else:
+                hint = "; write it without quotes" if isinstance(value, str) and _is_number(value) and \
+                    "a number" in _expected(wrong_type) else ""
+                message = f"expected {_expected(wrong_type)}, not {shown(value)}{hint}"
+        problems.append(Problem(file, format_location(full), message, line))
+    return problems
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+KINDS = {bool: "a single true/false", int: "a single number", float: "a single number", str: "text only",
+         list: "a list"}
 
 
 def _validate(model: type[BaseModel], data: Any, file: str, lines: dict[Location, int],
               prefix: Location = ()) -> Any:
     if not isinstance(data, dict):
-        what = "empty" if data is None else f"a {type(data).__name__}, not a mapping of keys"
+        what = "empty" if data is None else f"{KINDS.get(type(data), type(data).__name__)}, not a mapping of keys"
         raise InputError(Problem(file, format_location(prefix), f"the file is {what}; expected "
                                  f"the keys of {'a policy' if model is PolicyFile else 'an instance'} file"))
     try:
@@ -128,40 +223,84 @@ def load_policy(path: str | Path) -> Policy:
     return _validate(PolicyFile, data, str(path), lines)
 
 
-def _read_csv(path: Path, shown: str) -> pd.DataFrame:
+def _read_csv(path: Path, shown_as: str) -> tuple[pd.DataFrame, list[int], bytes]:
+    """The regions CSV as text cells, the line each row starts on, and the file's bytes.
+
+    Read with the csv module rather than pandas so that a row with too many or too few cells, a
+    duplicate or unnamed column, or broken quoting is refused with its line instead of shifting
+    the columns silently. Rows that are entirely blank are skipped.
+    """
+    raw = read_bytes(path, shown_as, "regions CSV file")
+    if b"\x00" in raw:
+        line = raw[:raw.index(b"\x00")].count(b"\n") + 1
+        raise InputError(Problem(shown_as, "", "the file holds NUL bytes: it is not a text CSV file; "
+                                 "save it as CSV (UTF-8)", line))
+    reader = csv.reader(io.StringIO(decode_utf8(raw, shown_as), newline=""), strict=True)
+    header: list[str] | None = None
+    rows: list[list[str]] = []
+    row_lines: list[int] = []
+    last = 0
     try:
-        size = path.stat().st_size
-    except OSError:
-        raise InputError(Problem(shown, "", "regions_csv file not found")) from None
-    if size > MAX_FILE_BYTES:
-        raise InputError(Problem(shown, "", f"file is {size:,} bytes; the limit is {MAX_FILE_BYTES:,}"))
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise InputError(Problem(shown, "", f"not UTF-8 text (byte {exc.start}); save the file as UTF-8")) from None
-    except pd.errors.EmptyDataError:
-        raise InputError(Problem(shown, "", "the file is empty; expected a header row and one row per region")) \
-            from None
-    except (pd.errors.ParserError, ValueError) as exc:
-        raise InputError(Problem(shown, "", f"not a readable CSV file: {exc}")) from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    unnamed = [c for c in frame.columns if c.startswith("Unnamed:") or c == ""]
-    if unnamed:
-        raise InputError(Problem(shown, "", "a column has no name in the header row", 1))
-    return frame.apply(lambda col: col.str.strip())
+        for cells in reader:
+            start, last = last + 1, reader.line_num
+            if not any(cell.strip() for cell in cells):
+                continue
+            if header is None:
+                header = [cell.strip() for cell in cells]
+                continue
+            rows.append(cells)
+            row_lines.append(start)
+    except csv.Error as exc:
+        raise InputError(Problem(shown_as, "", f"not a readable CSV file: {exc}", reader.line_num)) from None
+    if header is None:
+        raise InputError(Problem(shown_as, "", "the file is empty; expected a header row and one row per region"))
+    problems = _header_problems(header, shown_as)
+    for cells, line in zip(rows, row_lines):
+        if len(cells) != len(header):
+            problems.append(Problem(shown_as, "", f"this row has {len(cells)} cells but the header row has "
+                                    f"{len(header)} columns", line))
+    if problems:
+        raise InputError(problems)
+    frame = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
+    return frame.apply(lambda col: col.str.strip()), row_lines, raw
+
+
+def _header_problems(header: list[str], shown_as: str) -> list[Problem]:
+    problems = []
+    if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
+        problems.append(Problem(shown_as, "", f"the header row is one column {shown(header[0])}: separate the "
+                                "columns with commas", 1))
+    for j, name in enumerate(header):
+        if name == "":
+            problems.append(Problem(shown_as, "", f"column {j + 1} has no name in the header row", 1))
+        elif header.index(name) != j:
+            problems.append(Problem(shown_as, "", f"column `{name}` appears twice in the header row (columns "
+                                    f"{header.index(name) + 1} and {j + 1}); keep one", 1))
+    return problems
 
 
 class _RegionTable:
-    """Region rows as text cells, with the file, line and key path each row came from."""
+    """Region rows as text cells, with the file, line and key path each row came from.
 
-    def __init__(self, frame: pd.DataFrame, file: str, lines: list[int | None], paths: list[str]):
+    ``by_year`` marks the cells of inline ``{year: value}`` maps (row, column), whose key path
+    names the year; ``reported`` holds key paths whose problem the reader already reported.
+    """
+
+    def __init__(self, frame: pd.DataFrame, file: str, lines: list[int | None], paths: list[str],
+                 by_year: set[tuple[int, str]] | None = None, reported: set[str] | None = None):
         self.frame = frame
         self.file = file
         self.lines = lines
         self.paths = paths
+        self.by_year = by_year or set()
+        self.reported = reported or set()
+
+    def path(self, row: int, column: str) -> str:
+        year = f"[{self.frame['year'].iloc[row]}]" if (row, column) in self.by_year else ""
+        return f"{self.paths[row]}.{column}{year}"
 
     def problem(self, row: int, column: str, message: str) -> Problem:
-        return Problem(self.file, f"{self.paths[row]}.{column}", message, self.lines[row])
+        return Problem(self.file, self.path(row, column), message, self.lines[row])
 
 
 def _cell_text(value: Any) -> str:
@@ -174,12 +313,19 @@ def _cell_text(value: Any) -> str:
 
 
 def _inline_rows(rows: list[dict[str, Any]], file: str, lines: dict[Location, int],
-                 years: tuple[int, ...]) -> tuple[_RegionTable, list[Problem]]:
+                 years: tuple[int, ...], single: bool) -> tuple[_RegionTable, list[Problem]]:
     """Inline rows as text; a ``{year: value}`` map gives one row per year."""
     out: list[dict[str, str]] = []
     row_lines: list[int | None] = []
     paths: list[str] = []
+    by_year: set[tuple[int, str]] = set()
+    reported: set[str] = set()
     problems: list[Problem] = []
+
+    def report(loc: Location, message: str) -> None:
+        problems.append(Problem(file, format_location(loc), message, _closest_line(lines, loc)))
+        reported.add(format_location(loc))
+
     for i, row in enumerate(rows):
         base = ("regions", i)
         if not isinstance(row, dict):
@@ -190,31 +336,52 @@ def _inline_rows(rows: list[dict[str, Any]], file: str, lines: dict[Location, in
             problems.append(Problem(file, format_location(base + ("year",)), "inline regions give year-dependent "
                                     "values as {year: value} maps, not a `year` key", lines.get(base + ("year",))))
             continue
-        maps = {k: v for k, v in row.items() if isinstance(v, dict)}
-        for key, value in maps.items():
-            bad = [y for y in value if y not in years]
-            if bad:
-                problems.append(Problem(file, format_location(base + (key,)),
-                                        f"year(s) {bad} are not in the instance's years {list(years)}",
-                                        lines.get(base + (key,))))
+        cells: dict[str, Any] = {}
+        for key, value in row.items():
+            loc = base + (key,)
+            if isinstance(value, list):
+                report(loc, "a list is not a value: give a number or text"
+                       + ("" if single else ", or a {year: value} map"))
+                value = None
+            elif isinstance(value, dict) and single:
+                report(loc, "a {year: value} map needs the instance's `years`: give one value, or list the "
+                       "years in `years:`")
+                value = None
+            elif isinstance(value, dict):
+                quoted = [y for y in value if isinstance(y, str) and y.strip().isdigit()]
+                unknown = [y for y in value if y not in years and y not in quoted]
+                if quoted:
+                    report(loc, f"year(s) {', '.join(quoted)} are written as text; write years without quotes")
+                    reported.update(format_location(loc + (int(y),)) for y in quoted)
+                if unknown:
+                    report(loc, f"year(s) {', '.join(map(shown, unknown))} are not in the instance's years "
+                           f"{list(years)}")
+                for year, cell in value.items():
+                    if isinstance(cell, (dict, list)) and year in years:
+                        report(loc + (year,), f"the value for {year} must be a number or text, not {shown(cell)}")
+                value = {y: None if isinstance(v, (dict, list)) else v for y, v in value.items()}
+            cells[str(key)] = value
+        maps = [k for k, v in cells.items() if isinstance(v, dict)]
         for year in years if maps else ("",):
-            out.append({str(k): _cell_text(v.get(year) if isinstance(v, dict) else v) for k, v in row.items()}
+            by_year.update((len(out), k) for k in maps)
+            out.append({k: _cell_text(v.get(year) if isinstance(v, dict) else v) for k, v in cells.items()}
                        | {"year": str(year)})
             row_lines.append(lines.get(base))
             paths.append(format_location(base))
     frame = pd.DataFrame(out, dtype=str).fillna("") if out else pd.DataFrame(columns=["id", "year"], dtype=str)
-    return _RegionTable(frame, file, row_lines, paths), problems
+    return _RegionTable(frame, file, row_lines, paths, by_year, reported), problems
 
 
-def _csv_rows(path: Path, shown: str, single_period: bool) -> _RegionTable:
-    """The regions CSV as text; without a ``year`` column every row holds for every year."""
-    frame = _read_csv(path, shown)
-    table = _RegionTable(frame, shown, [i + 2 for i in range(len(frame))], [f"row {i + 1}" for i in range(len(frame))])
+def _csv_rows(path: Path, shown_as: str, single_period: bool) -> tuple[_RegionTable, bytes]:
+    """The regions CSV as text and its bytes; without a ``year`` column every row holds for every year."""
+    frame, row_lines, raw = _read_csv(path, shown_as)
+    table = _RegionTable(frame, shown_as, list(row_lines), [f"row {i + 1}" for i in range(len(frame))])
     if "year" not in frame.columns:
         frame["year"] = ""
     elif single_period:
-        raise InputError(Problem(shown, "year", "the CSV has a `year` column but the instance lists no `years`", 1))
-    return table
+        raise InputError(Problem(shown_as, "year", "the CSV has a `year` column but the instance lists no `years`",
+                                 1))
+    return table, raw
 
 
 def _expand_years(table: _RegionTable, years: tuple[int, ...]) -> tuple[_RegionTable, list[Problem]]:
@@ -227,15 +394,18 @@ def _expand_years(table: _RegionTable, years: tuple[int, ...]) -> tuple[_RegionT
     year_text = frame["year"]
     numeric = pd.to_numeric(year_text.where(year_text != ""), errors="coerce")
     for i in np.flatnonzero((numeric.isna() & (year_text != "")).to_numpy()):
-        problems.append(table.problem(int(i), "year", f"not a year: {year_text.iloc[i]!r}"))
+        problems.append(table.problem(int(i), "year", f"not a year: {shown(year_text.iloc[i])}"))
     for i in np.flatnonzero((numeric.notna() & ~numeric.isin(years)).to_numpy()):
-        problems.append(table.problem(int(i), "year", f"year {year_text.iloc[i]} is not in the instance's years "
-                                                      f"{list(years)}"))
+        problems.append(table.problem(int(i), "year", f"year {_clip(year_text.iloc[i])} is not in the instance's "
+                                                      f"years {list(years)}"))
     for i in np.flatnonzero((frame["id"] == "").to_numpy()):
         problems.append(table.problem(int(i), "id", "missing region id"))
     for i in np.flatnonzero(frame.duplicated(["id", "year"]).to_numpy()):
         when = f" for year {year_text.iloc[i]}" if year_text.iloc[i] else ""
-        problems.append(table.problem(int(i), "id", f"duplicate region id {frame['id'].iloc[i]!r}{when}"))
+        first = int(np.flatnonzero(((frame["id"] == frame["id"].iloc[i]) & (year_text == year_text.iloc[i]))
+                                   .to_numpy())[0])
+        problems.append(table.problem(int(i), "id", f"duplicate region id {shown(frame['id'].iloc[i])}{when} "
+                                      f"(first at {table.paths[first]}); region ids must be unique"))
     if problems:
         return table, problems
     marked = frame.assign(_row=np.arange(len(frame)))
@@ -246,7 +416,12 @@ def _expand_years(table: _RegionTable, years: tuple[int, ...]) -> tuple[_RegionT
     both = pd.concat([specific, expanded], ignore_index=True).replace("", np.nan)
     combined = both.groupby(["id", "year"], sort=False).first().reset_index().fillna("")
     rows = combined.pop("_row").astype(int).to_numpy()
-    return _RegionTable(combined, table.file, [table.lines[r] for r in rows], [table.paths[r] for r in rows]), []
+    columns_of: dict[int, list[str]] = {}
+    for old, column in table.by_year:
+        columns_of.setdefault(old, []).append(column)
+    by_year = {(j, column) for j, r in enumerate(rows) for column in columns_of.get(int(r), ())}
+    return _RegionTable(combined, table.file, [table.lines[r] for r in rows], [table.paths[r] for r in rows],
+                        by_year, table.reported), []
 
 
 def _needed_columns(spec: InstanceFile, has_pool: bool) -> dict[str, str]:
@@ -290,18 +465,36 @@ def _check_regions(table: _RegionTable, spec: InstanceFile, needed: dict[str, st
             typed[column] = text  # a label column the model does not use, kept as written
             continue
         for i in np.flatnonzero(unparsable):
-            problems.append(table.problem(int(i), column, f"not a number: {text.iloc[i]!r}"))
+            problems.append(table.problem(int(i), column, _not_a_number(text.iloc[i])))
         if used:
             if column in needed:
                 for i in np.flatnonzero(empty):
-                    problems.append(table.problem(int(i), column, "missing value"))
+                    if table.path(int(i), column) not in table.reported:
+                        problems.append(table.problem(int(i), column, "missing value"))
             for i in np.flatnonzero(np.isinf(values)):
-                problems.append(table.problem(int(i), column, f"must be finite, not {text.iloc[i]!r}"))
+                spelled = text.iloc[i].lower().lstrip("+-.") in ("inf", "infinity")
+                problems.append(table.problem(int(i), column, f"must be a finite number (got {shown(text.iloc[i])})"
+                                              if spelled else f"the number is too large (got {shown(text.iloc[i])})"))
             for i in np.flatnonzero(values < 0):
-                problems.append(table.problem(int(i), column, f"must not be negative (got {values[i]:g})"))
+                problems.append(table.problem(int(i), column, f"must not be negative (got {_number(values[i])})"))
         typed[column] = values
     problems += _range_checks(typed, table)
     return typed, problems
+
+
+def _number(value: float) -> str:
+    """A number as a message quotes it: ``12,000,000`` rather than ``1.2e+07``."""
+    return f"{value:,.0f}" if float(value).is_integer() and abs(value) < 1e15 else f"{value:g}"
+
+
+def _not_a_number(text: str) -> str:
+    if text.lower().lstrip("+-.") == "nan":
+        return f"must be a finite number (got {shown(text)})"
+    if re.fullmatch(r"[-+]?\d{1,3}(,\d{3})+(\.\d*)?", text):
+        return f"not a number: {shown(text)}; write numbers without thousands separators"
+    if re.fullmatch(r"[-+]?\d+(\.\d*)?\s*%", text):
+        return f"not a number: {shown(text)}; write shares as fractions (0.12), not percentages"
+    return f"not a number: {shown(text)}"
 
 
 def _range_checks(typed: pd.DataFrame, table: _RegionTable) -> list[Problem]:
@@ -309,38 +502,41 @@ def _range_checks(typed: pd.DataFrame, table: _RegionTable) -> list[Problem]:
 
     def flag(mask: np.ndarray, column: str, message: str) -> None:
         for i in np.flatnonzero(mask):
-            problems.append(table.problem(int(i), column, message.format(typed[column].iloc[i])))
+            problems.append(table.problem(int(i), column, message.format(_number(typed[column].iloc[i]))))
 
     if "population" in typed:
-        flag(typed["population"].to_numpy() == 0, "population",
-             "population is {} but per-capita figures need a positive population")
+        population = typed["population"].to_numpy()
+        flag(population == 0, "population", "population is {} but per-capita figures need a positive population")
         for column in ("migrants", "age0_14", "age65plus"):
             if column in typed and typed[column].dtype.kind == "f":
-                flag(typed[column].to_numpy() > typed["population"].to_numpy(), column,
-                     "{:g} is more than the region's population")
+                flag((typed[column].to_numpy() > population) & (population > 0), column,
+                     "{} is more than the region's population")
     for column in ("reform_score", "central_share_cap"):
-        if column in typed:
-            flag(typed[column].to_numpy() > 1, column, "is a share and must be between 0 and 1 (got {:g})")
+        if column in typed and typed[column].dtype.kind == "f":
+            flag(typed[column].to_numpy() > 1, column, "is a share and must be between 0 and 1 (got {})")
     if "central_share_cap" in typed:
         flag(typed["central_share_cap"].to_numpy() == 0, "central_share_cap",
              "must be above 0 (a cap of 0 allows no central money; leave the region out instead)")
     if "cost_index" in typed:
-        flag(typed["cost_index"].to_numpy() == 0, "cost_index", "must be above 0 (got {:g})")
+        flag(typed["cost_index"].to_numpy() == 0, "cost_index", "must be above 0 (got {})")
     return problems
 
 
 def _year_array(value: float | dict[int, float] | None, years: tuple[int, ...], key: str, file: str,
-                lines: dict[Location, int], problems: list[Problem]) -> np.ndarray | None:
+                lines: dict[Location, int], problems: list[Problem], single: bool) -> np.ndarray | None:
     if value is None:
         return None
     if isinstance(value, dict):
         extra = sorted(set(value) - set(years))
         missing = [y for y in years if y not in value]
         loc = tuple(key.split("."))
-        if extra:
+        if single:
+            problems.append(Problem(file, key, "a {year: value} map needs the instance's `years`: give one "
+                                    "number, or list the years in `years:`", _closest_line(lines, loc)))
+        elif extra:
             problems.append(Problem(file, key, f"year(s) {extra} are not in the instance's years {list(years)}",
                                     _closest_line(lines, loc)))
-        if missing:
+        if missing and not single:
             problems.append(Problem(file, key, f"no value for year(s) {missing}", _closest_line(lines, loc)))
         return np.array([float(value.get(y, 0.0)) for y in years])
     return np.full(len(years), float(value))
@@ -348,6 +544,17 @@ def _year_array(value: float | dict[int, float] | None, years: tuple[int, ...], 
 
 def _resolve(base: Path, relative: str) -> Path:
     return (base / relative).resolve()
+
+
+def _missing_file(path: Path, written: str, what: str) -> str | None:
+    """Why ``path`` (written ``written`` in the file) cannot be read as a ``what``, or ``None``."""
+    if path.is_file():
+        return None
+    if path.is_dir():
+        return f"{shown(written)} is a folder; expected a {what}"
+    if path.exists():
+        return f"{shown(written)} is not a regular file; expected a {what}"
+    return f"{what} {shown(written)} not found (looked for {path})"
 
 
 def load_instance(path: str | Path) -> Instance:
@@ -369,43 +576,50 @@ def load_instance(path: str | Path) -> Instance:
     if spec.regions_csv is not None:
         csv_path = _resolve(folder, spec.regions_csv)
         if not csv_path.is_relative_to(folder):
-            raise InputError(Problem(file, "regions_csv", f"{spec.regions_csv!r} points outside the instance's "
+            raise InputError(Problem(file, "regions_csv", f"{shown(spec.regions_csv)} points outside the instance's "
                                      "folder; keep the regions CSV beside the instance file or below it",
                                      lines.get(("regions_csv",))))
-        if not csv_path.is_file():
-            raise InputError(Problem(file, "regions_csv", f"{spec.regions_csv!r}: file not found",
-                                     lines.get(("regions_csv",))))
-        digest.update(csv_path.read_bytes())
-        table = _csv_rows(csv_path, str(path.parent / spec.regions_csv), single)
+        why = _missing_file(csv_path, spec.regions_csv, "regions CSV file")
+        if why:
+            raise InputError(Problem(file, "regions_csv", why, lines.get(("regions_csv",))))
+        table, raw = _csv_rows(csv_path, str(path.parent / spec.regions_csv), single)
+        digest.update(raw)
     else:
-        table, problems = _inline_rows(spec.regions or [], file, lines, years)
-    if table.frame.empty:
+        table, problems = _inline_rows(spec.regions or [], file, lines, years, single)
+    if table.frame.empty and not problems:
         raise InputError(Problem(table.file, "regions", "no regions: give at least one region"))
-    special = _year_array(spec.budget.special_fund, years, "budget.special_fund", file, lines, problems)
-    pool = _year_array(spec.budget.incentive_pool, years, "budget.incentive_pool", file, lines, problems)
+    special = _year_array(spec.budget.special_fund, years, "budget.special_fund", file, lines, problems, single)
+    pool = _year_array(spec.budget.incentive_pool, years, "budget.incentive_pool", file, lines, problems, single)
     for name, service in spec.services.items():
-        _year_array(service.unit_cost, years, f"services.{name}.unit_cost", file, lines, problems)
+        _year_array(service.unit_cost, years, f"services.{name}.unit_cost", file, lines, problems, single)
     assert pool is not None
-    table, year_problems = _expand_years(table, years)
+    year_problems: list[Problem] = []
+    if not table.frame.empty:
+        table, year_problems = _expand_years(table, years)
     problems += year_problems
-    if not year_problems:
+    if not year_problems and not table.frame.empty:
         needed = _needed_columns(spec, bool(pool.sum() > 0))
         typed, region_problems = _check_regions(table, spec, needed)
         problems += region_problems + _completeness(typed, years, table)
     policy: Policy | None
     if isinstance(spec.policy, str):
         policy_path = _resolve(folder, spec.policy)
-        try:
-            policy = load_policy(policy_path)
-        except InputError as exc:
-            problems += exc.problems
+        why = _missing_file(policy_path, spec.policy, "policy file")
+        if why:
+            problems.append(Problem(file, "policy", why, lines.get(("policy",))))
             policy = None
         else:
-            digest.update(policy_path.read_bytes())
+            try:
+                policy = load_policy(policy_path)
+            except InputError as exc:
+                problems += exc.problems
+                policy = None
+            else:
+                digest.update(policy_path.read_bytes())
     else:
         policy = spec.policy
     if problems:
-        raise InputError(problems)
+        raise InputError(list(dict.fromkeys(problems)))  # a value that holds for every year is reported once
     order = pd.Index(dict.fromkeys(typed["id"])).get_indexer(typed["id"])
     typed = typed.assign(_order=order).sort_values(["_order", "year"], kind="stable").drop(columns="_order")
     return Instance(name=spec.name, description=spec.description, money_unit=spec.money_unit, years=years,

@@ -53,14 +53,25 @@ class Params:
 
 
 def _by_year(instance: Instance, column: str, default: float | None = None) -> np.ndarray:
-    """A region column as an (R, T) array (the instance's rows are region-major, years ascending)."""
+    """A region column as an (R, T) array (the instance's rows are region-major, years ascending).
+
+    Blank cells take ``default``; without a default a blank cell is an input error.
+    """
     shape = (len(instance.regions) // len(instance.years), len(instance.years))
+    where = str(instance.source or instance.name)
     if column not in instance.regions.columns:
         if default is None:
-            raise InputError(Problem(str(instance.source or instance.name), "regions",
-                                     f"no region column `{column}`"))
+            raise InputError(Problem(where, "regions", f"no region column `{column}`"))
         return np.full(shape, default)
-    return instance.regions[column].to_numpy(dtype=float).reshape(shape)
+    values = instance.regions[column].to_numpy(dtype=float)
+    blank = np.isnan(values)
+    if blank.any():
+        if default is None:
+            rows = instance.regions.loc[blank, ["id", "year"]].head(10).itertuples(index=False)
+            raise InputError([Problem(where, f"regions[{r.id}].{column}", "missing value"
+                                      + ("" if instance.single_period else f" for year {r.year}")) for r in rows])
+        values = np.where(blank, default, values)
+    return values.reshape(shape)
 
 
 def _year_values(value: float | dict[int, float], years: tuple[int, ...]) -> np.ndarray:
@@ -102,7 +113,9 @@ def derive(instance: Instance, policy: Policy) -> Params:
     gap = np.maximum(0.0, cost - local)
     ceiling = np.minimum(gap, cap * cost)
     national = fiscal.sum(axis=0) / pop.sum(axis=0)
-    difficulty = np.maximum(0.0, 1.0 - (fiscal / pop) / national[None, :])
+    with np.errstate(divide="ignore", invalid="ignore"):  # no fiscal capacity anywhere: nobody is weaker
+        relative = np.where(national[None, :] > 0, (fiscal / pop) / national[None, :], 1.0)
+    difficulty = np.maximum(0.0, 1.0 - relative)
     share = migrants / pop
     priority = 1.0 + policy.priority.fiscal_difficulty * difficulty + policy.priority.migrant_share * share
     weight = weight_s[None, :, None] * priority[:, None, :]

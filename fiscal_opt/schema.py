@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 MONEY_UNITS: dict[str, float] = {"yuan": 1.0, "10k_yuan": 1e4, "100m_yuan": 1e8}
 """Yuan per one unit of each accepted ``money_unit``."""
@@ -75,16 +75,20 @@ class PolicyFile(_Strict):
     hold_harmless: HoldHarmless | None = None
     soft_penalty: Annotated[float, Field(strict=True, gt=0, allow_inf_nan=False)] = 1000.0
 
-    @model_validator(mode="after")
-    def _ranges(self) -> PolicyFile:
-        for key in ("min_coverage", "per_capita_floor", "gini_max", "mean_deviation_max"):
-            rule = getattr(self, key)
-            if rule is not None and rule.value > 1:
-                raise ValueError(f"{key} is a share and must be between 0 and 1, not {rule.value}")
-        if self.max_disparity_ratio is not None and self.max_disparity_ratio.value < 1:
-            raise ValueError(f"max_disparity_ratio is max/min and must be at least 1, not "
-                             f"{self.max_disparity_ratio.value}")
-        return self
+    @field_validator("min_coverage", "per_capita_floor", "gini_max", "mean_deviation_max")
+    @classmethod
+    def _share(cls, rule: Rule | None) -> Rule | None:
+        # one validator per key, so that each rule out of range is reported under its own key
+        if rule is not None and rule.value > 1:
+            raise ValueError(f"is a share and must be between 0 and 1 (got {rule.value:g})")
+        return rule
+
+    @field_validator("max_disparity_ratio")
+    @classmethod
+    def _ratio(cls, rule: Rule | None) -> Rule | None:
+        if rule is not None and rule.value < 1:
+            raise ValueError(f"is max/min and must be at least 1 (got {rule.value:g})")
+        return rule
 
 
 class Service(_Strict):
@@ -134,15 +138,25 @@ class InstanceFile(_Strict):
     incentive: Incentive = Incentive()
     policy: str | PolicyFile | None = None
 
+    @field_validator("services")
+    @classmethod
+    def _some_service(cls, services: dict[str, Service]) -> dict[str, Service]:
+        if not services:
+            raise ValueError("is empty: name at least one service")
+        return services
+
+    @field_validator("years")
+    @classmethod
+    def _increasing(cls, years: list[int] | None) -> list[int] | None:
+        if years is not None:
+            if not years:
+                raise ValueError("is empty: list at least one year or leave the key out")
+            if len(set(years)) != len(years) or sorted(years) != years:
+                raise ValueError(f"must be increasing and distinct, not {years}")
+        return years
+
     @model_validator(mode="after")
     def _shape(self) -> InstanceFile:
         if (self.regions is None) == (self.regions_csv is None):
             raise ValueError("give the regions either inline (`regions:`) or as `regions_csv:`, exactly one")
-        if not self.services:
-            raise ValueError("`services` is empty: name at least one service")
-        if self.years is not None:
-            if not self.years:
-                raise ValueError("`years` is empty: list at least one year or leave the key out")
-            if len(set(self.years)) != len(self.years) or sorted(self.years) != self.years:
-                raise ValueError(f"`years` must be increasing and distinct, not {self.years}")
         return self

@@ -43,7 +43,8 @@ def _check(status: str, engine: DirectHighs | PyomoHighs, f: Formulation, stage:
 
 
 def _hold(engine: DirectHighs | PyomoHighs, cost: np.ndarray, value: float) -> None:
-    """Add the row ``cost @ x <= value + slack`` that keeps a stage's optimum."""
+    """Add the row ``cost @ x <= value + slack`` that keeps a stage's optimum (``value`` without
+    the objective's constant, so the slack is relative to what the allocation changes)."""
     nz = np.flatnonzero(cost)
     engine.add_row(nz, cost[nz], -np.inf, value + OPTIMALITY_SLACK * max(1.0, abs(value)))
 

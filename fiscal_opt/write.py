@@ -1,6 +1,8 @@
 """Writing result files atomically: into a temporary folder beside ``out``, then renamed into place.
 
 A run that fails or is killed part-way leaves either the previous result set or none, never a mix.
+Because the whole folder is replaced, ``out`` must be new, empty or an earlier result folder: a
+folder holding other files (or the current folder) is refused rather than deleted.
 User text in CSV and Excel cells is neutralised against formula injection.
 """
 
@@ -21,6 +23,12 @@ if TYPE_CHECKING:
     from .results import Result
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+MARKER = ".fiscal-opt-results"
+"""A hidden file in every result folder: it tells a later run that the folder may be replaced."""
+RESULT_FILES = {"allocations.csv", "regions.csv", "metrics.csv", "summary.json", "report.md", "report.html",
+                "allocations.xlsx", MARKER}
+"""Names a result folder may hold; a folder holding only these (or the marker) may be replaced."""
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
@@ -47,13 +55,8 @@ def write_result(result: Result, out: Path, formats: tuple[str, ...]) -> Path:
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise InputError(Problem("--format", "", f"unknown format(s) {unknown}; choose from {', '.join(FORMATS)}"))
-    out = Path(out)
-    parent = out.resolve().parent
-    try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-    except OSError as exc:
-        raise InputError(Problem(str(out), "", f"cannot create the output folder ({exc.strerror})")) from None
+    out = Path(os.path.abspath(out))  # lexically: `x/..` is the folder above, and a link stays a link
+    tmp = _temporary_folder(out)
     try:
         if "csv" in formats:
             _csv(result.allocations, tmp / "allocations.csv")
@@ -72,19 +75,54 @@ def write_result(result: Result, out: Path, formats: tuple[str, ...]) -> Path:
                                      ("metrics", result.metrics)):
                     neutralise(frame).to_excel(xl, sheet_name=sheet, index=False)
         _replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError(Problem(str(out), "", f"cannot write the results ({exc.strerror or exc})")) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out
 
 
+def check_out_folder(out: Path) -> None:
+    """Refuse an ``out`` whose replacement would delete something other than earlier results."""
+    out = Path(os.path.abspath(out))
+    if out.is_symlink() or not out.exists():
+        return  # a link is replaced, not what it points to
+    if not out.is_dir():
+        raise InputError(Problem(str(out), "", "--out must be a folder, and this is a file"))
+    if Path.cwd().resolve().is_relative_to(out.resolve()):
+        raise InputError(Problem(str(out), "", "--out is the current folder or a folder above it; results replace "
+                                 "the whole folder, so name a new folder for them"))
+    try:
+        names = {entry.name for entry in out.iterdir()}
+    except OSError as exc:
+        raise InputError(Problem(str(out), "", f"cannot read the output folder ({exc.strerror})")) from None
+    if names and MARKER not in names and not names <= RESULT_FILES:
+        others = ", ".join(sorted(names - RESULT_FILES)[:3])
+        raise InputError(Problem(str(out), "", f"the folder holds files that are not fiscal_opt results ({others}); "
+                                 "results replace the whole folder, so choose a new or empty folder"))
+
+
+def _temporary_folder(out: Path) -> Path:
+    """A new hidden folder beside ``out`` (same file system, so the final rename is atomic)."""
+    check_out_folder(out)
+    parent = out.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+        (tmp / MARKER).write_text("Written by fiscal-opt; a later run may replace this folder.\n", encoding="utf-8")
+    except OSError as exc:
+        raise InputError(Problem(str(out), "", f"cannot create the output folder ({exc.strerror})")) from None
+    return tmp
+
+
 def _replace(tmp: Path, out: Path) -> None:
     """Swap the finished folder into place: old results move aside, new ones rename in, old ones go."""
     os.chmod(tmp, 0o755)
-    if out.exists():
-        if not out.is_dir():
-            raise InputError(Problem(str(out), "", "--out must be a folder, and this is a file"))
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.resolve().parent))
+    if out.exists() or out.is_symlink():
+        check_out_folder(out)
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
         os.rename(out, old / "previous")
         os.rename(tmp, out)
         shutil.rmtree(old, ignore_errors=True)
@@ -96,13 +134,14 @@ def write_infeasible(out: Path, error: Exception) -> Path:
     """Write ``summary.json`` with ``status: infeasible`` and the diagnosis (atomically)."""
     rules = list(getattr(error, "rules", []))
     summary = {"status": "infeasible", "diagnosis": str(error), "rules": rules}
-    out = Path(out)
-    parent = out.resolve().parent
-    parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
+    out = Path(os.path.abspath(out))
+    tmp = _temporary_folder(out)
     try:
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         _replace(tmp, out)
+    except OSError as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise InputError(Problem(str(out), "", f"cannot write the results ({exc.strerror or exc})")) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -1,0 +1,73 @@
+"""The case registry: instances swept over size, each under the two benchmark policies.
+
+Sizes: the 31 provinces (instances/china-2020-provinces.yaml, 6 years) and generated instances of
+330 (prefectures), 2,850 (counties), 10,000 and 40,000 (townships) regions with 4 services over 1
+and 5 years (:func:`fiscal_opt.generate.generate_instance`, seed 0). Policies
+(benchmarks/policies/): ``rules`` — weighted shortfall with min_coverage 0.5, per_capita_floor 0.6
+and hold_harmless max_cut 0.1, the rules every generated instance is built to meet (the provinces
+use min_coverage 0.3: their central share caps hold some cells below 0.5) — and ``maxmin`` —
+max_min_coverage (three LP stages with the tie-break).
+
+``quick`` cases make up ``--quick`` (CI's smoke run, well under a minute); ``optional`` cases run
+only when named with ``--cases`` (40,000 regions × 5 years).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+POLICIES = Path(__file__).resolve().parent / "policies"
+PROVINCES = ROOT / "instances" / "china-2020-provinces.yaml"
+SERVICES = 4
+SEED = 0
+
+
+@dataclass(frozen=True)
+class Case:
+    """One benchmark case: an instance (provinces, or ``regions`` × ``years`` generated) and a policy."""
+
+    name: str
+    policy: str                 # "rules" or "maxmin"
+    regions: int | None = None  # None: the provinces instance
+    years: int = 1
+    services: int = SERVICES
+    quick: bool = False
+    optional: bool = False
+
+    @property
+    def policy_file(self) -> Path:
+        """The policy file (the provinces take their own variant of ``rules``)."""
+        stem = "rules-provinces" if self.regions is None and self.policy == "rules" else self.policy
+        return POLICIES / f"{stem}.yaml"
+
+    @property
+    def size(self) -> str:
+        """``31 provinces × 4 × 6`` style description."""
+        return "provinces" if self.regions is None else f"{self.regions:,} × {self.services} × {self.years}"
+
+
+def _registry() -> dict[str, Case]:
+    cases = [Case(f"provinces-{pol}", pol, quick=True) for pol in ("rules", "maxmin")]
+    for regions, years in ((330, 1), (330, 5), (2850, 1), (2850, 5), (10000, 1), (10000, 5), (40000, 1),
+                           (40000, 5)):
+        for pol in ("rules", "maxmin"):
+            cases.append(Case(f"r{regions}-y{years}-{pol}", pol, regions, years,
+                              quick=(regions, years) == (330, 1), optional=regions == 40000 and years == 5))
+    return {c.name: c for c in cases}
+
+
+CASES = _registry()
+"""Every case by name, smallest first."""
+
+
+def select(quick: bool = False, names: list[str] | None = None) -> list[Case]:
+    """The cases to run: those named (any, optional ones included), else the quick ones, else all
+    but the optional ones. Unknown names raise ``KeyError`` listing the known ones."""
+    if names:
+        unknown = [n for n in names if n not in CASES]
+        if unknown:
+            raise KeyError(f"unknown case(s) {', '.join(unknown)}; known: {', '.join(CASES)}")
+        return [CASES[n] for n in names]
+    return [c for c in CASES.values() if (c.quick if quick else not c.optional)]

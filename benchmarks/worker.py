@@ -1,0 +1,229 @@
+"""One benchmark case in a fresh process: ``python -m benchmarks.worker CASE --out FILE.json``.
+
+The case runs the library's own pipeline (``load_instance`` → ``fiscal_opt.solve`` → result tables →
+``Result.write`` → reports) under a :class:`~benchmarks.probe.Probe` that times each phase and its
+peak memory. Right after the hand-off, the LP our engine passed to HiGHS is written as MPS (outside
+the timed phases); when the case is done, a fresh ``highspy.Highs`` with the engine's options
+reads that file and solves it alone: the reference time of the case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import shutil
+import sys
+import tempfile
+import time
+import traceback
+from pathlib import Path
+from typing import Any
+
+from .cases import CASES, PROVINCES, SEED, Case
+from .probe import Probe
+
+ENGINE = "highs"
+PHASES = ("load", "derive", "build", "build_pyomo", "handoff", "solve", "stages", "extract", "verify", "tables",
+          "write", "report")
+"""Phases in pipeline order. ``stages`` is the glue between HiGHS calls (objective changes, held
+rows); ``verify`` the baseline and the independent rule check of ``fiscal_opt.solve``; ``tables``
+the result tables; ``write`` the CSV and JSON files; ``report`` the Markdown and HTML reports and
+the terminal table."""
+
+
+def cache_dir() -> Path:
+    """Where generated instances are kept between runs: a temp folder keyed by the generator's code,
+    so a changed generator never serves a stale instance."""
+    import fiscal_opt.calibration
+    import fiscal_opt.generate
+
+    digest = hashlib.sha256()
+    for module in (fiscal_opt.generate, fiscal_opt.calibration):
+        digest.update(Path(module.__file__).read_bytes())
+    for data in sorted(Path(fiscal_opt.generate.__file__).parent.joinpath("data").glob("*")):
+        digest.update(data.read_bytes())
+    return Path(tempfile.gettempdir()) / "fiscal-opt-bench" / f"instances-{digest.hexdigest()[:12]}"
+
+
+def instance_path(case: Case) -> Path:
+    """The case's instance file, generating it into :func:`cache_dir` on first use."""
+    if case.regions is None:
+        return PROVINCES
+    from fiscal_opt.generate import default_name, generate_instance, write_instance
+
+    folder = cache_dir()
+    path = folder / f"{default_name(case.regions, case.years, SEED)}-{case.services}s.yaml"
+    if not path.exists():
+        tmp = Path(tempfile.mkdtemp(prefix=".gen.", dir=_mkdir(folder)))
+        written = write_instance(generate_instance(case.regions, years=case.years, seed=SEED,
+                                                   services=case.services), tmp, name=path.stem)
+        for file in tmp.iterdir():
+            if file != written:
+                file.replace(folder / file.name)
+        written.replace(path)  # the YAML last: its presence means the CSV is complete
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def _mkdir(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class _Recorder:
+    """What the probe's hooks see: the hand-off (LP size, options, MPS file) and each HiGHS run."""
+
+    def __init__(self, mps: Path):
+        self.mps = mps
+        self.lp: dict[str, int] = {}
+        self.options: Any = None
+        self.runs: list[dict[str, Any]] = []
+        self._clock = 0.0
+
+    def handed_off(self, engine: Any, _args: tuple) -> None:
+        h = getattr(engine, "h", None)
+        if h is None or self.options is not None:
+            return
+        self.lp = {"rows": int(h.getNumRow()), "cols": int(h.getNumCol()), "nnz": int(h.getNumNz())}
+        self.options = h.getOptions()
+        self._clock = h.getRunTime()
+        h.writeModel(str(self.mps))
+
+    def ran(self, status: Any, args: tuple) -> None:
+        engine = args[0]
+        run: dict[str, Any] = {"status": str(status)}
+        h = getattr(engine, "h", None)
+        if h is not None:
+            info = h.getInfo()
+            clock = h.getRunTime()
+            run |= {"highs_seconds": round(clock - self._clock if clock >= self._clock else clock, 6),
+                    "simplex_iterations": int(info.simplex_iteration_count),
+                    "ipm_iterations": int(info.ipm_iteration_count),
+                    "crossover_iterations": int(info.crossover_iteration_count),
+                    "objective_lp": float(info.objective_function_value),
+                    "solver": _option(h, "solver"),
+                    "rows": int(h.getNumRow()), "nnz": int(h.getNumNz())}
+            self._clock = clock
+        self.runs.append(run)
+
+
+def _option(h: Any, name: str) -> str:
+    value = h.getOptionValue(name)
+    return str(value[-1] if isinstance(value, tuple) else value)  # highspy ≥ 1.12 returns (status, value)
+
+
+def reference_solve(mps: Path, options: Any) -> dict[str, Any]:
+    """Solve the MPS file with a fresh ``highspy.Highs`` and the engine's options."""
+    import highspy
+    from pyomo.common.tee import capture_output
+
+    with capture_output(capture_fd=True):
+        h = highspy.Highs()
+    h.passOptions(options)
+    h.setOptionValue("output_flag", False)
+    start = time.perf_counter()
+    h.readModel(str(mps))
+    read = time.perf_counter() - start
+    start = time.perf_counter()
+    h.run()
+    wall = time.perf_counter() - start
+    info = h.getInfo()
+    return {"highs_seconds": round(h.getRunTime(), 6), "wall_seconds": round(wall, 6), "read_seconds": round(read, 6),
+            "status": h.modelStatusToString(h.getModelStatus()), "objective_lp": float(info.objective_function_value),
+            "simplex_iterations": int(info.simplex_iteration_count), "ipm_iterations": int(info.ipm_iteration_count),
+            "crossover_iterations": int(info.crossover_iteration_count), "solver": _option(h, "solver"),
+            "mps_bytes": mps.stat().st_size}
+
+
+def run_case(case: Case, work: Path) -> dict[str, Any]:
+    """Run ``case`` in this process with the probe on; returns its record (see the suite's README)."""
+    record: dict[str, Any] = {"case": case.name, "size": case.size, "regions": case.regions, "years": case.years,
+                              "services": case.services, "policy": case.policy, "policy_file": case.policy_file.name,
+                              "engine": ENGINE}
+    generated = time.perf_counter()
+    path = instance_path(case)
+    record["generate_seconds"] = round(time.perf_counter() - generated, 3)
+    start = time.perf_counter()
+    import fiscal_opt as fo
+    import fiscal_opt.api as api
+    import fiscal_opt.stages as stages
+    from fiscal_opt.highs import DirectHighs, PyomoHighs
+    from fiscal_opt.report import region_table
+    record["import_seconds"] = round(time.perf_counter() - start, 3)
+    gc.collect()
+
+    probe = Probe()
+    rec = _Recorder(work / f"{case.name}.mps")
+    probe.wrap(api, "derive", "derive")
+    probe.wrap(api, "build", "build")
+    probe.wrap(api, "run_stages", "stages")
+    probe.wrap(stages, "to_pyomo", "build_pyomo")
+    probe.wrap(stages, "make_engine", "handoff", after=rec.handed_off)
+    probe.wrap(stages, "_extract", "extract")
+    probe.wrap(api, "solve", "verify")
+    for engine in (DirectHighs, PyomoHighs):
+        probe.wrap(engine, "run", "solve", after=rec.ran)
+    wall = time.perf_counter()
+    try:
+        with probe.phase("load"):
+            inst = fo.load_instance(path)
+            policy = fo.load_policy(case.policy_file)
+        result = api.solve(inst, policy, engine=ENGINE)
+        with probe.phase("tables"):
+            _ = (result.allocations, result.regions, result.metrics, result.shadow_prices, result.summary)
+        with probe.phase("write"):
+            result.write(work / "result", ("csv", "json"))
+        with probe.phase("report"):
+            result.write(work / "report", ("md", "html"))
+            region_table(result)
+    except Exception as exc:  # noqa: BLE001 - the suite records failures and goes on
+        record["error"] = f"{type(exc).__name__}: {exc}"
+        record["traceback"] = traceback.format_exc(limit=8)
+        return record
+    finally:
+        record["wall_seconds"] = round(time.perf_counter() - wall, 6)
+        probe.restore()
+    phases = probe.table()
+    record["phases"] = {name: phases[name] for name in PHASES if name in phases}
+    record["end_to_end_seconds"] = round(sum(p["seconds"] for p in record["phases"].values()), 6)
+    record["peak_mb"] = round(max(p["peak_mb"] for p in record["phases"].values()), 1)
+    record["peak_per_phase"] = probe.hwm_reset
+    record["status"] = result.status
+    record["objective"] = result.solution.objective
+    record["lp"] = rec.lp
+    record["stages"] = [dict(run, stage=s["stage"]) for run, s in zip(rec.runs, result.solution.stages)]
+    record["our_highs_seconds"] = round(sum(r.get("highs_seconds", 0.0) for r in rec.runs), 6)
+    del result, inst
+    gc.collect()
+    if rec.options is not None:
+        record["reference"] = reference_solve(rec.mps, rec.options)
+        ref = record["reference"]["highs_seconds"]
+        record["ratio"] = round(record["end_to_end_seconds"] / ref, 3) if ref > 0 else None
+        primary = record["stages"][0].get("objective_lp") if record["stages"] else None
+        if primary is not None:
+            ref_obj = record["reference"]["objective_lp"]
+            record["reference"]["objective_rel_diff"] = abs(primary - ref_obj) / max(1.0, abs(primary))
+    return record
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.worker", description=__doc__)
+    parser.add_argument("case", choices=sorted(CASES))
+    parser.add_argument("--out", type=Path, required=True, help="JSON file for the case's record")
+    parser.add_argument("--keep-mps", action="store_true", help="keep the reference MPS file beside the JSON")
+    args = parser.parse_args(argv)
+    work = Path(tempfile.mkdtemp(prefix="fiscal-opt-bench-case-"))
+    try:
+        record = run_case(CASES[args.case], work)
+        if args.keep_mps and (work / f"{args.case}.mps").exists():
+            shutil.copy(work / f"{args.case}.mps", args.out.with_suffix(".mps"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    args.out.write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    return 0 if "error" not in record else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

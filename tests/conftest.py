@@ -1,0 +1,48 @@
+"""Shared fixtures: small instances written as real files, so every test goes through the loader."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+import fiscal_opt as fo
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def two_regions(**policy: Any) -> dict[str, Any]:
+    """Two regions, one service with standard cost 100 yuan each, no local funding, budget 100.
+
+    A has half its residents migrants (priority 1.5), B none (priority 1); fiscal capacity 100
+    each, so fiscal difficulty is 0 for both.
+    """
+    return {
+        "name": "two-regions",
+        "money_unit": "yuan",
+        "regions": [
+            {"id": "A", "population": 100, "migrants": 50, "fiscal_capacity": 100},
+            {"id": "B", "population": 100, "migrants": 0, "fiscal_capacity": 100},
+        ],
+        "services": {"basic": {"driver": "population", "unit_cost": 1}},
+        "budget": {"special_fund": 100},
+        "policy": {"name": "test", **policy},
+    }
+
+
+def write_instance(tmp_path: Path, spec: dict[str, Any], name: str = "instance.yaml") -> Path:
+    """Write ``spec`` as YAML into ``tmp_path`` and return the path."""
+    path = tmp_path / name
+    path.write_text(yaml.safe_dump(copy.deepcopy(spec), sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def solve_spec(tmp_path: Path):
+    """Write a spec, load it through the loader and solve it."""
+    def run(spec: dict[str, Any], **kwargs: Any) -> fo.Result:
+        return fo.solve(fo.load_instance(write_instance(tmp_path, spec)), **kwargs)
+    return run

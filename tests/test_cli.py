@@ -1,0 +1,94 @@
+"""The command line end to end: exit codes 0 / 2 / 3, files written, messages instead of tracebacks."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+from conftest import REPO, two_regions, write_instance
+
+
+def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "fiscal_opt", *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=300)
+
+
+def test_solve_demo_writes_the_contract_files(tmp_path: Path):
+    out = tmp_path / "out"
+    proc = run("solve", "instances/demo-4.yaml", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert "Coastal" in proc.stdout            # the short table names the regions
+    alloc = pd.read_csv(out / "allocations.csv")
+    assert list(alloc.columns[:11]) == ["region", "year", "service", "standard_cost", "local_funding", "gap",
+                                        "ceiling", "special_fund", "shortfall", "coverage_before", "coverage_after"]
+    regions = pd.read_csv(out / "regions.csv")
+    for col in ["region", "name", "group", "year", "special_fund", "incentive", "transfer", "transfer_per_capita",
+                "transfer_per_migrant", "resources_per_capita_before", "resources_per_capita_after", "priority",
+                "baseline_special_fund", "baseline_incentive"]:
+        assert col in regions.columns
+    summary = json.loads((out / "summary.json").read_text())
+    for key in ["status", "objective", "objective_name", "money_unit", "years", "budget", "budget_used",
+                "budget_shadow_price", "metrics", "solver", "timings", "input_sha256"]:
+        assert key in summary
+    assert summary["status"] == "optimal"
+    assert set(summary["metrics"]["2025"]) == {"before", "baseline", "optimum"}
+    assert (out / "report.md").read_text().startswith("# fiscal_opt report")
+
+
+def test_policy_option_overrides_the_instance_policy(tmp_path: Path):
+    proc = run("solve", "instances/demo-4.yaml", "--policy", "models/efficiency.yaml", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads((tmp_path / "o" / "summary.json").read_text())["objective_name"] == "weighted_shortfall"
+
+
+def test_validate_accepts_instances_and_policies():
+    proc = run("validate", "instances/demo-4.yaml", "instances/china-2020-provinces.yaml", "models/leximin.yaml")
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.count("valid") == 3
+
+
+def test_bad_key_exits_2_with_a_hint_and_no_traceback(tmp_path: Path):
+    spec = two_regions()
+    spec["budget"]["special_fnd"] = spec["budget"].pop("special_fund")
+    path = write_instance(tmp_path, spec)
+    for command in ("validate", "solve"):
+        proc = run(command, str(path))
+        assert proc.returncode == 2
+        assert "Traceback" not in proc.stderr + proc.stdout
+        assert "budget.special_fnd" in proc.stderr and "did you mean `special_fund`" in proc.stderr
+
+
+def test_every_error_of_a_file_is_reported_at_once(tmp_path: Path):
+    spec = two_regions()
+    spec["regions"][0]["population"] = -5
+    spec["regions"][1]["fiscal_capacity"] = "lots"
+    spec["services"]["basic"]["unit_cots"] = 3
+    proc = run("validate", str(write_instance(tmp_path, spec)))
+    assert proc.returncode == 2
+    assert "services.basic.unit_cots" in proc.stderr
+    spec["services"]["basic"].pop("unit_cots")
+    proc = run("validate", str(write_instance(tmp_path, spec)))
+    assert "regions[0].population" in proc.stderr and "regions[1].fiscal_capacity" in proc.stderr
+    assert ":" in proc.stderr.split("regions[0].population")[0]   # file:line before the key path
+
+
+def test_infeasible_exits_3_and_writes_the_diagnosis(tmp_path: Path):
+    path = write_instance(tmp_path, two_regions(min_coverage=0.9))
+    proc = run("solve", str(path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 3
+    assert "Traceback" not in proc.stderr
+    assert "min_coverage" in proc.stderr
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["status"] == "infeasible" and "budget" in summary["rules"]
+
+
+def test_help_lists_the_commands():
+    proc = run("--help")
+    assert proc.returncode == 0
+    for command in ("solve", "validate", "generate", "bench"):
+        assert command in proc.stdout

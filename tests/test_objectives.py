@@ -1,0 +1,91 @@
+"""Hand-solved cases, one per objective: the optimum is known in closed form."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from conftest import two_regions
+
+
+def alloc(result) -> dict[str, float]:
+    """Special fund per region (summed over services and years)."""
+    return result.regions.groupby("region")["special_fund"].sum().to_dict()
+
+
+def test_weighted_shortfall_fills_the_heavier_gap_first(solve_spec):
+    spec = two_regions(objective="weighted_shortfall")
+    spec["budget"]["special_fund"] = 150
+    res = solve_spec(spec)
+    # A has priority 1.5 (migrant share 0.5), B 1.0: A's gap of 100 is closed first, B gets the rest
+    assert alloc(res) == pytest.approx({"A": 100, "B": 50})
+    assert res.solution.objective == pytest.approx(1.0 * 50)
+    assert res.summary["budget_shadow_price"]["0"]["value"] == pytest.approx(-1.0)
+    assert res.summary["budget_shadow_price"]["0"]["valid_from"] == pytest.approx(100)
+    assert res.summary["budget_shadow_price"]["0"]["valid_to"] == pytest.approx(200)
+
+
+def _coverage_spec(**policy):
+    spec = two_regions(**policy)
+    spec["regions"][0] |= {"local_basic": 50}
+    spec["regions"][1] |= {"local_basic": 20, "population": 200, "fiscal_capacity": 200}
+    spec["services"]["basic"]["local_funding"] = "local_basic"
+    return spec
+
+
+def test_max_min_coverage_solves_the_linear_equation(solve_spec):
+    # C_A = 100, L_A = 50; C_B = 200, L_B = 20; budget 100:
+    # (50 + x_A)/100 = (20 + x_B)/200 = z and x_A + x_B = 100  =>  z = 170/300
+    res = solve_spec(_coverage_spec(objective="max_min_coverage"))
+    z = 170 / 300
+    assert res.solution.objective == pytest.approx(z)
+    assert alloc(res) == pytest.approx({"A": 100 * z - 50, "B": 200 * z - 20})
+    cov = res.allocations.set_index("region")["coverage_after"]
+    assert cov.to_dict() == pytest.approx({"A": z, "B": z})
+
+
+def test_min_budget_is_the_sum_of_required_top_ups(solve_spec):
+    spec = _coverage_spec(objective="min_budget", min_coverage=0.8)
+    del spec["budget"]["special_fund"]
+    res = solve_spec(spec)
+    # A needs 0.8*100 - 50 = 30, B needs 0.8*200 - 20 = 140
+    assert res.solution.objective == pytest.approx(170)
+    assert alloc(res) == pytest.approx({"A": 30, "B": 140})
+    assert res.summary["budget"]["0"] == pytest.approx(170)
+
+
+def test_leximin_raises_the_next_worst_after_a_capped_cell(solve_spec):
+    spec = two_regions(objective="leximin_coverage")
+    spec["regions"][0]["central_share_cap"] = 0.3   # A can reach coverage 0.3 at most
+    spec["regions"][1]["central_share_cap"] = 1.0
+    res = solve_spec(spec)
+    assert res.solution.coverage_levels[:2] == pytest.approx([0.3, 0.7])
+    assert alloc(res) == pytest.approx({"A": 30, "B": 70})
+
+
+def test_max_min_stage_two_spends_what_the_level_leaves(solve_spec):
+    spec = two_regions(objective="max_min_coverage")
+    spec["regions"][0]["central_share_cap"] = 0.3
+    res = solve_spec(spec)
+    # z = 0.3 (A's cap); stage 2 minimises weighted shortfall: A is at its ceiling, B takes the rest
+    assert res.solution.objective == pytest.approx(0.3)
+    assert alloc(res) == pytest.approx({"A": 30, "B": 70})
+    assert res.summary["budget_used"]["0"] == pytest.approx(100)
+
+
+def test_ties_are_broken_the_same_way_whatever_the_region_order(solve_spec):
+    spec = two_regions(objective="weighted_shortfall")
+    spec["regions"][0]["migrants"] = 0          # equal priorities: every split of 100 is optimal
+    first = alloc(solve_spec(spec))
+    spec["regions"].reverse()
+    second = alloc(solve_spec(spec))
+    assert first == pytest.approx(second)
+    assert sum(first.values()) == pytest.approx(100)
+    assert sorted(first.values()) == pytest.approx([0, 100])
+
+
+def test_engines_agree_on_a_hand_solved_case(solve_spec):
+    spec = _coverage_spec(objective="max_min_coverage")
+    direct = solve_spec(spec)
+    reference = solve_spec(spec, engine="pyomo")
+    assert np.allclose(direct.solution.special_fund, reference.solution.special_fund, atol=1e-6)

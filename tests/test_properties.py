@@ -1,0 +1,111 @@
+"""Properties on random small instances (hypothesis)."""
+
+from __future__ import annotations
+
+import copy
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import fiscal_opt as fo
+from conftest import write_instance
+
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@st.composite
+def instances(draw, policy: dict | None = None) -> dict:
+    """2–5 regions, 1–3 services, money in yuan; every region has a positive population."""
+    n = draw(st.integers(2, 5))
+    n_services = draw(st.integers(1, 3))
+    regions = []
+    for i in range(n):
+        pop = draw(st.integers(1_000, 1_000_000))
+        regions.append({
+            "id": f"R{i}",
+            "population": pop,
+            "migrants": draw(st.integers(0, pop)),
+            "age0_14": draw(st.integers(0, pop // 3)),
+            "fiscal_capacity": draw(st.integers(0, 5_000)) * 1000,
+            "central_share_cap": draw(st.sampled_from([0.1, 0.3, 0.5, 0.8, 1.0])),
+            "reform_score": draw(st.floats(0, 1).map(lambda v: round(v, 3))),
+        })
+    drivers = ["population", "age0_14", "migrants"]
+    services = {f"s{j}": {"driver": drivers[j], "unit_cost": draw(st.integers(100, 5000)),
+                          "local_share": draw(st.floats(0, 0.3).map(lambda v: round(v, 3)))}
+                for j in range(n_services)}
+    total_cost = sum(r["population"] for r in regions) * 5000 * n_services
+    return {"name": "random", "money_unit": "yuan", "regions": regions, "services": services,
+            "budget": {"special_fund": draw(st.integers(0, total_cost // 2)),
+                       "incentive_pool": draw(st.sampled_from([0, 1_000_000]))},
+            "policy": {"name": "p", **(policy or {})}}
+
+
+def _solve(spec: dict, **kwargs) -> fo.Result:
+    with tempfile.TemporaryDirectory() as tmp:
+        return fo.solve(fo.load_instance(write_instance(Path(tmp), spec)), **kwargs)
+
+
+def _money_scale(result: fo.Result) -> float:
+    """The size the solver's tolerances are relative to: the budget or a typical fund ceiling,
+    whichever is larger (the LP is scaled so that a typical ceiling is 1)."""
+    ceilings = result.allocations["ceiling"]
+    return max(1.0, float(result.summary["budget"]["0"]), float(ceilings[ceilings > 0].mean()))
+
+
+@SETTINGS
+@given(instances(), st.floats(1.0, 3.0))
+def test_more_budget_never_increases_weighted_shortfall(spec, factor):
+    low = _solve(spec)
+    more = copy.deepcopy(spec)
+    more["budget"]["special_fund"] = int(spec["budget"]["special_fund"] * factor) + 1
+    high = _solve(more)
+    assert high.solution.objective <= low.solution.objective * (1 + 1e-7) + 1e-6
+
+
+@SETTINGS
+@given(instances(), st.randoms(use_true_random=False),
+       st.sampled_from([{}, {"objective": "max_min_coverage"}, {"per_capita_floor": 0.3}]))
+def test_permuting_regions_permutes_the_answer(spec, rng, policy):
+    spec["policy"] |= policy
+    shuffled = copy.deepcopy(spec)
+    rng.shuffle(shuffled["regions"])
+    try:
+        first = _solve(spec)
+    except fo.InfeasibleError:
+        with pytest.raises(fo.InfeasibleError):
+            _solve(shuffled)
+        return
+    a = first.regions.set_index("region").sort_index()
+    b = _solve(shuffled).regions.set_index("region").sort_index()
+    scale = _money_scale(first)
+    assert np.allclose(a["special_fund"], b["special_fund"], atol=1e-6 * scale, rtol=1e-6)
+    assert np.allclose(a["incentive"], b["incentive"], atol=1e-6 * scale, rtol=1e-6)
+
+
+@SETTINGS
+@given(instances(), st.sampled_from([("10k_yuan", 1e4), ("100m_yuan", 1e8)]))
+def test_money_unit_changes_nothing_but_units(spec, unit):
+    name, factor = unit
+    other = copy.deepcopy(spec)
+    other["money_unit"] = name
+    for region in other["regions"]:
+        region["fiscal_capacity"] = region["fiscal_capacity"] / factor
+    other["budget"] = {k: v / factor for k, v in spec["budget"].items()}
+    first = _solve(spec)
+    a = first.allocations
+    b = _solve(other).allocations
+    scale = _money_scale(first)
+    assert np.allclose(a["special_fund"], b["special_fund"] * factor, atol=1e-6 * scale, rtol=1e-6)
+
+
+@SETTINGS
+@given(instances())
+def test_allocated_plus_unallocated_is_the_budget(spec):
+    s = _solve(spec).summary
+    assert s["budget_used"]["0"] + s["budget_unallocated"]["0"] == s["budget"]["0"]
+    assert s["budget_used"]["0"] <= s["budget"]["0"]

@@ -1,0 +1,156 @@
+"""Hand-solved cases, one per rule of MODEL.md §5 (two regions A and B, see conftest.two_regions).
+
+Without rules the weighted-shortfall optimum gives A (priority 1.5) all 100 and B nothing;
+each rule moves money to B by an amount solved by hand.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+import fiscal_opt as fo
+from conftest import two_regions, write_instance
+from test_objectives import alloc
+
+
+def test_no_rule_gives_everything_to_the_higher_priority(solve_spec):
+    assert alloc(solve_spec(two_regions())) == pytest.approx({"A": 100, "B": 0})
+
+
+def test_per_capita_floor(solve_spec):
+    # Q_B >= 0.9 * 100 * 300 / 200 = 135  =>  x_B = 35
+    res = solve_spec(two_regions(per_capita_floor=0.9))
+    assert alloc(res) == pytest.approx({"A": 65, "B": 35})
+    assert res.solution.objective == pytest.approx(1.5 * 35 + 1.0 * 65)
+    assert "per_capita_floor" in res.regions.set_index("region").loc["B", "binding_rules"]
+
+
+def test_max_disparity_ratio(solve_spec):
+    # (100 + x_A) <= 1.5 (100 + x_B), x_A + x_B = 100  =>  x_A = 80
+    assert alloc(solve_spec(two_regions(max_disparity_ratio=1.5))) == pytest.approx({"A": 80, "B": 20})
+
+
+def test_gini_max(solve_spec):
+    # Gini = |Q_A - Q_B| / 600 <= 0.05  =>  x_A - x_B <= 30
+    res = solve_spec(two_regions(gini_max=0.05))
+    assert alloc(res) == pytest.approx({"A": 65, "B": 35})
+    assert res.metrics.query("state == 'optimum'")["gini"].iloc[0] == pytest.approx(0.05)
+
+
+def test_mean_deviation_max(solve_spec):
+    # (|Q_A - 150| + |Q_B - 150|) / 300 <= 0.1  =>  x_A - 50 <= 15
+    assert alloc(solve_spec(two_regions(mean_deviation_max=0.1))) == pytest.approx({"A": 65, "B": 35})
+
+
+def test_min_coverage(solve_spec):
+    assert alloc(solve_spec(two_regions(min_coverage=0.3))) == pytest.approx({"A": 70, "B": 30})
+
+
+def test_hold_harmless_first_year_against_prior_transfer(solve_spec):
+    spec = two_regions(hold_harmless={"max_cut": 0.25})
+    spec["regions"][0]["prior_transfer"] = 0
+    spec["regions"][1]["prior_transfer"] = 80
+    # X_B >= 0.75 * 80 = 60
+    assert alloc(solve_spec(spec)) == pytest.approx({"A": 40, "B": 60})
+
+
+def test_max_rise_first_year(solve_spec):
+    spec = two_regions(hold_harmless={"max_rise": 0.2})
+    spec["regions"][0]["prior_transfer"] = 50
+    spec["regions"][1]["prior_transfer"] = 80
+    # X_A <= 1.2 * 50 = 60
+    assert alloc(solve_spec(spec)) == pytest.approx({"A": 60, "B": 40})
+
+
+def test_hold_harmless_links_consecutive_years(solve_spec):
+    spec = two_regions(hold_harmless={"max_cut": 0.1})
+    spec["years"] = [2025, 2026]
+    spec["regions"][0]["prior_transfer"] = 0
+    spec["regions"][1]["prior_transfer"] = 0
+    # 2025: A takes all 100 (prior transfers of 0 bind nothing). 2026: B's weight rises (its
+    # migrants grow) but A must keep >= 90 of its 2025 transfer, so B gets only 10.
+    spec["regions"][1]["migrants"] = {2025: 0, 2026: 90}
+    res = solve_spec(spec)
+    by_year = res.regions.pivot(index="region", columns="year", values="special_fund")
+    assert by_year[2025].to_dict() == pytest.approx({"A": 100, "B": 0})
+    assert by_year[2026].to_dict() == pytest.approx({"A": 90, "B": 10})
+
+
+def test_incentive_formula_exactly_when_flexibility_is_zero(solve_spec):
+    spec = two_regions()
+    spec["regions"][0]["reform_score"] = 0.8   # e_A = 0.8 * 50 = 40
+    spec["regions"][1] |= {"reform_score": 0.5, "migrants": 10}   # e_B = 5
+    spec["budget"]["incentive_pool"] = 9
+    res = solve_spec(spec)
+    pay = res.regions.set_index("region")["incentive"]
+    assert pay.to_dict() == pytest.approx({"A": 8, "B": 1})
+
+
+def test_incentive_min_score_excludes(solve_spec):
+    spec = two_regions()
+    spec["regions"][0]["reform_score"] = 0.8
+    spec["regions"][1] |= {"reform_score": 0.2, "migrants": 10}
+    spec["budget"]["incentive_pool"] = 9
+    spec["incentive"] = {"min_score": 0.3}
+    pay = solve_spec(spec).regions.set_index("region")["incentive"]
+    assert pay.to_dict() == pytest.approx({"A": 9, "B": 0})
+
+
+def test_incentive_band_and_order_when_flexible(solve_spec):
+    # The floor wants more for B; incentives may move within ±50 % of the formula but B (worse
+    # score) may never earn more per migrant than A.
+    spec = two_regions(per_capita_floor=1.0)
+    spec["budget"]["special_fund"] = 0
+    spec["regions"][0] |= {"reform_score": 0.9, "migrants": 50}
+    spec["regions"][1] |= {"reform_score": 0.5, "migrants": 50}
+    spec["budget"]["incentive_pool"] = 14
+    spec["incentive"] = {"flexibility": 0.5}
+    spec["policy"]["per_capita_floor"] = {"value": 1.0, "soft": True}
+    res = solve_spec(spec)
+    pay = res.regions.set_index("region")["incentive"]
+    # formula: A 9, B 5. Order: y_B/50 <= y_A/50, so the best B can do is an equal split 7 / 7
+    assert pay.to_dict() == pytest.approx({"A": 7, "B": 7})
+    assert res.residuals["incentive_order"] == pytest.approx(0, abs=1e-9)
+
+
+def test_soft_rule_bends_and_is_reported(solve_spec):
+    res = solve_spec(two_regions(min_coverage={"value": 0.9, "soft": True}))
+    # needs 90 + 90 = 180 with a budget of 100: 80 of coverage is missed, reported by name
+    violations = res.summary["soft_rule_violations"]["min_coverage"]
+    assert sum(v["amount"] for v in violations) == pytest.approx(80)
+    assert res.summary["budget_used"]["0"] == pytest.approx(100)
+
+
+def test_hard_min_coverage_above_budget_is_infeasible_with_the_needed_budget(tmp_path):
+    inst = fo.load_instance(write_instance(tmp_path, two_regions(min_coverage=0.9)))
+    with pytest.raises(fo.InfeasibleError) as err:
+        fo.solve(inst)
+    assert set(err.value.rules) == {"budget", "min_coverage"}
+    assert "needs 180" in str(err.value)
+
+
+def test_hard_min_coverage_above_the_cap_names_the_cell(tmp_path):
+    spec = two_regions(min_coverage=0.5)
+    spec["regions"][0]["central_share_cap"] = 0.3
+    with pytest.raises(fo.InfeasibleError) as err:
+        fo.solve(fo.load_instance(write_instance(tmp_path, spec)))
+    assert "min_coverage[A,basic,0]" in str(err.value)
+    assert "0.3000" in str(err.value)
+
+
+def test_conflicting_rules_are_named_from_the_irreducible_subset(tmp_path):
+    spec = two_regions(per_capita_floor=1.0, hold_harmless={"max_cut": 0.0})
+    spec["regions"][0]["prior_transfer"] = 100
+    spec["regions"][1]["prior_transfer"] = 0
+    with pytest.raises(fo.InfeasibleError) as err:
+        fo.solve(fo.load_instance(write_instance(tmp_path, spec)))
+    # B's floor needs money that holding A harmless leaves no room for
+    assert {"per_capita_floor[B,0]", "hold_harmless[A,0]", "budget[0]"} <= set(err.value.rules)
+
+
+def test_gini_refused_beyond_500_regions(tmp_path):
+    spec = two_regions(gini_max=0.1)
+    spec["regions"] = [{"id": f"R{i}", "population": 100, "migrants": 0, "fiscal_capacity": 100}
+                       for i in range(501)]
+    with pytest.raises(fo.InputError, match="mean_deviation_max"):
+        fo.solve(fo.load_instance(write_instance(tmp_path, spec)))
