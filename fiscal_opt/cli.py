@@ -20,6 +20,7 @@ out_console = Console()
 err_console = Console(stderr=True)
 
 SHOWN_REGIONS = 40
+TERMINAL_COLUMNS = {"special_fund": "special", "baseline_transfer": "formula", "difference": "vs formula"}
 
 
 def _fail(exc: Exception) -> None:
@@ -87,7 +88,7 @@ def _print_result(result) -> None:  # noqa: ANN001 - Result, imported lazily
                       f"{s['objective_name']} = {s['objective']:.6g}  (money in {s['money_unit']})")
     from .report import region_table
 
-    table = region_table(result)
+    table = region_table(result).rename(columns=TERMINAL_COLUMNS)
     view = Table(show_edge=False, header_style="bold")
     for col in table.columns:
         view.add_column(col, justify="left" if col in ("region", "name") else "right")
