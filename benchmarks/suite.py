@@ -167,17 +167,24 @@ def run_suite(quick: bool = False, out: Path = DEFAULT_OUT, cases: list[str] | N
     cli = time_cli(cli_repeat or (1 if quick else 3))
     if progress:
         print(f"cli: help {cli['help']['median_seconds']} s, solve {cli['solve']['median_seconds']} s", flush=True)
-    records = []
+    records: list[dict[str, Any]] = []
     for case in select(quick, cases):
         rec = run_case(case, timeout, out if keep_mps else None)
         records.append(rec)
         if progress:
             print(_progress(rec), flush=True)
+        _write(out, started, quick, info, cli, records)  # after each case: a long run shows its progress
+    if not records:
+        _write(out, started, quick, info, cli, records)
+    return records
+
+
+def _write(out: Path, started: dt.datetime, quick: bool, info: dict[str, Any], cli: dict[str, Any],
+           records: list[dict[str, Any]]) -> None:
     doc = {"date": started.isoformat(timespec="seconds"), "quick": quick, "machine": info, "cli": cli,
            "phases": list(PHASES), "cases": records, "targets": targets(records, cli)}
     (out / "results.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "results.md").write_text(markdown(doc), encoding="utf-8")
-    return records
 
 
 def _progress(rec: dict[str, Any]) -> str:

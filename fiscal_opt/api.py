@@ -5,11 +5,12 @@ from __future__ import annotations
 import time
 
 from .baseline import formula_special_fund
-from .errors import SolverError
+from .errors import InfeasibleError, SolverError
 from .highs import SolverOptions
 from .instance import Instance, Policy
 from .model import build
 from .params import derive
+from .repair import diagnose_with_repairs
 from .results import Result
 from .stages import run_stages
 from .verify import hard_violations, rule_residuals
@@ -32,7 +33,11 @@ def solve(instance: Instance, policy: Policy | None = None, *, engine: str = "hi
     start = time.perf_counter()
     formulation = build(params, policy)
     timings["build"] = time.perf_counter() - start
-    solution, stage_times = run_stages(formulation, options or SolverOptions(), engine, tie_break)
+    options = options or SolverOptions()
+    try:
+        solution, stage_times = run_stages(formulation, options, engine, tie_break)
+    except InfeasibleError as exc:
+        raise diagnose_with_repairs(params, policy, exc, options) from None
     timings |= stage_times
     start = time.perf_counter()
     budget = params.special_fund if params.special_fund is not None else solution.special_fund.sum(axis=(0, 1))

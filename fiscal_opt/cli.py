@@ -2,6 +2,8 @@
 
 0 solved; 2 bad input; 3 infeasible (with the diagnosis); 4 solver failure or limit.
 Heavy modules (Pyomo, HiGHS, pandas) are imported inside the commands so that ``--help`` is fast.
+Text from users' files (names, paths, messages quoting values) is escaped before Rich prints it, so
+that ``[bold]`` or ``[/x]`` in a region name is shown as written, never read as markup.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
@@ -28,7 +31,7 @@ def _fail(exc: Exception) -> None:
 
     assert isinstance(exc, FiscalOptError)
     label = {2: "bad input", 3: "infeasible", 4: "solver failure"}.get(exc.exit_code, "error")
-    err_console.print(f"[bold red]{label}:[/] {exc}", markup=True, highlight=False, soft_wrap=True)
+    err_console.print(f"[bold red]{label}:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
 
@@ -79,12 +82,12 @@ def solve(
         _fail(exc)
     _print_result(result)
     if out is not None:
-        out_console.print(f"Results written to [bold]{out}[/]")
+        out_console.print(f"Results written to [bold]{escape(str(out))}[/]")
 
 
 def _print_result(result) -> None:  # noqa: ANN001 - Result, imported lazily
     s = result.summary
-    out_console.print(f"[bold]{s['instance']}[/] under [bold]{s['policy']}[/]: {s['status']}, "
+    out_console.print(f"[bold]{escape(s['instance'])}[/] under [bold]{escape(s['policy'])}[/]: {s['status']}, "
                       f"{s['objective_name']} = {s['objective']:.6g}  (money in {s['money_unit']})")
     from .report import region_table
 
@@ -93,7 +96,7 @@ def _print_result(result) -> None:  # noqa: ANN001 - Result, imported lazily
     for col in table.columns:
         view.add_column(col, justify="left" if col in ("region", "name") else "right")
     for row in table.head(SHOWN_REGIONS).itertuples(index=False):
-        view.add_row(*(f"{v:,.2f}" if isinstance(v, float) else str(v) for v in row))
+        view.add_row(*(f"{v:,.2f}" if isinstance(v, float) else escape(str(v)) for v in row))
     out_console.print(view)
     if len(table) > SHOWN_REGIONS:
         out_console.print(f"… {len(table) - SHOWN_REGIONS} more regions in regions.csv")
@@ -115,9 +118,9 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Instance or polic
             kind = load_any(path)
         except InputError as exc:
             bad = True
-            err_console.print(f"[red]✗[/] {path}: {exc}", highlight=False, soft_wrap=True)
+            err_console.print(f"[red]✗[/] {escape(str(path))}: {escape(str(exc))}", highlight=False, soft_wrap=True)
         else:
-            out_console.print(f"[green]✓[/] {path}: valid {kind} file", highlight=False)
+            out_console.print(f"[green]✓[/] {escape(str(path))}: valid {kind} file", highlight=False)
     if bad:
         raise typer.Exit(2)
 
@@ -134,7 +137,7 @@ def generate(
     from .generate import generate_instance, write_instance
 
     path = write_instance(generate_instance(regions, years=years, seed=seed, services=services), out)
-    out_console.print(f"Wrote {path}")
+    out_console.print(f"Wrote {escape(str(path))}")
 
 
 @app.command()

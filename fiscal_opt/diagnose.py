@@ -55,7 +55,7 @@ def presolve_check(f: Formulation) -> None:
             needed = np.maximum(need, 0.0).sum(axis=(0, 1))
             over = np.flatnonzero(needed > p.special_fund * (1 + 1e-9) + 1e-12)
             if over.size:
-                items = [f"{p.years[t]}: needs {needed[t]:.6g} {money}, budget {p.special_fund[t]:.6g}" for t in over]
+                items = [f"year {p.years[t]}: needs {needed[t]:.6g} {money}, budget {p.special_fund[t]:.6g}" for t in over]
                 raise InfeasibleError("min_coverage needs more special fund than the budget: " + _listing(items)
                                       + ". The smallest budget that meets it is the sum above (run the "
                                       "min_budget objective for the full answer)", ["budget", "min_coverage"])

@@ -52,14 +52,14 @@ class InfeasibleError(FiscalOptError):
     """The policy's rules cannot all hold at once (exit code 3).
 
     ``rules`` names the rules involved (MODEL.md §5 names, with indices where known);
-    ``result`` carries the partial result (status ``infeasible``) so it can still be written.
+    ``repairs`` lists the nearest feasible change of each rule involved, where one was found.
     """
 
     exit_code = 3
 
-    def __init__(self, message: str, rules: list[str], result: object | None = None):
+    def __init__(self, message: str, rules: list[str], repairs: list[dict] | None = None):
         self.rules = rules
-        self.result = result
+        self.repairs = repairs or []
         super().__init__(message)
 
 

@@ -287,13 +287,16 @@ class _RegionTable:
     """
 
     def __init__(self, frame: pd.DataFrame, file: str, lines: list[int | None], paths: list[str],
-                 by_year: set[tuple[int, str]] | None = None, reported: set[str] | None = None):
+                 by_year: set[tuple[int, str]] | None = None, reported: set[str] | None = None,
+                 header_line: int | None = None):
         self.frame = frame
         self.file = file
         self.lines = lines
         self.paths = paths
         self.by_year = by_year or set()
         self.reported = reported or set()
+        self.header_line = header_line
+        """Where the columns are named: the CSV header row, or the instance's ``regions:`` key."""
 
     def path(self, row: int, column: str) -> str:
         year = f"[{self.frame['year'].iloc[row]}]" if (row, column) in self.by_year else ""
@@ -369,13 +372,14 @@ def _inline_rows(rows: list[dict[str, Any]], file: str, lines: dict[Location, in
             row_lines.append(lines.get(base))
             paths.append(format_location(base))
     frame = pd.DataFrame(out, dtype=str).fillna("") if out else pd.DataFrame(columns=["id", "year"], dtype=str)
-    return _RegionTable(frame, file, row_lines, paths, by_year, reported), problems
+    return _RegionTable(frame, file, row_lines, paths, by_year, reported, lines.get(("regions",))), problems
 
 
 def _csv_rows(path: Path, shown_as: str, single_period: bool) -> tuple[_RegionTable, bytes]:
     """The regions CSV as text and its bytes; without a ``year`` column every row holds for every year."""
     frame, row_lines, raw = _read_csv(path, shown_as)
-    table = _RegionTable(frame, shown_as, list(row_lines), [f"row {i + 1}" for i in range(len(frame))])
+    table = _RegionTable(frame, shown_as, list(row_lines), [f"row {i + 1}" for i in range(len(frame))],
+                         header_line=1)
     if "year" not in frame.columns:
         frame["year"] = ""
     elif single_period:
@@ -390,7 +394,7 @@ def _expand_years(table: _RegionTable, years: tuple[int, ...]) -> tuple[_RegionT
     frame = table.frame
     problems: list[Problem] = []
     if "id" not in frame.columns:
-        return table, [Problem(table.file, "regions", "no region column `id`")]
+        return table, [Problem(table.file, "regions", "no region column `id`", table.header_line)]
     year_text = frame["year"]
     numeric = pd.to_numeric(year_text.where(year_text != ""), errors="coerce")
     for i in np.flatnonzero((numeric.isna() & (year_text != "")).to_numpy()):
@@ -399,7 +403,8 @@ def _expand_years(table: _RegionTable, years: tuple[int, ...]) -> tuple[_RegionT
         problems.append(table.problem(int(i), "year", f"year {_clip(year_text.iloc[i])} is not in the instance's "
                                                       f"years {list(years)}"))
     for i in np.flatnonzero((frame["id"] == "").to_numpy()):
-        problems.append(table.problem(int(i), "id", "missing region id"))
+        if table.path(int(i), "id") not in table.reported:
+            problems.append(table.problem(int(i), "id", "missing region id"))
     for i in np.flatnonzero(frame.duplicated(["id", "year"]).to_numpy()):
         when = f" for year {year_text.iloc[i]}" if year_text.iloc[i] else ""
         first = int(np.flatnonzero(((frame["id"] == frame["id"].iloc[i]) & (year_text == year_text.iloc[i]))
@@ -421,7 +426,7 @@ def _expand_years(table: _RegionTable, years: tuple[int, ...]) -> tuple[_RegionT
         columns_of.setdefault(old, []).append(column)
     by_year = {(j, column) for j, r in enumerate(rows) for column in columns_of.get(int(r), ())}
     return _RegionTable(combined, table.file, [table.lines[r] for r in rows], [table.paths[r] for r in rows],
-                        by_year, table.reported), []
+                        by_year, table.reported, table.header_line), []
 
 
 def _needed_columns(spec: InstanceFile, has_pool: bool) -> dict[str, str]:
@@ -449,7 +454,8 @@ def _check_regions(table: _RegionTable, spec: InstanceFile, needed: dict[str, st
         if column not in frame.columns:
             close = difflib.get_close_matches(column, [str(c) for c in frame.columns], n=1, cutoff=0.7)
             hint = f"; did you mean `{close[0]}`?" if close else ""
-            problems.append(Problem(table.file, where, f"no region column `{column}` (needed by {user}){hint}"))
+            problems.append(Problem(table.file, where, f"no region column `{column}` (needed by {user}){hint}",
+                                    table.header_line))
     typed = pd.DataFrame({"id": frame["id"], "year": frame["year"].astype(int)})
     typed["name"] = frame["name"] if "name" in frame.columns else frame["id"]
     typed["group"] = frame["group"].replace("", "all") if "group" in frame.columns else "all"

@@ -29,11 +29,11 @@ LEXIMIN_MAX_STAGES = 200
 """Leximin raises at most this many coverage levels; remaining cells keep the last level."""
 
 
-def _check(status: str, engine: DirectHighs | PyomoHighs, f: Formulation, stage: str) -> None:
+def _check(status: str, engine: DirectHighs | PyomoHighs, f: Formulation, stage: str, diagnose: bool) -> None:
     if status == "optimal":
         return
     if status in ("infeasible", "infeasible_or_unbounded") and stage == "primary":
-        rules = diagnose_infeasible(f, engine)
+        rules = diagnose_infeasible(f, engine) if diagnose else []
         raise InfeasibleError("no allocation satisfies every rule of the policy; rules involved: "
                               + ", ".join(rules), rules)
     if status in ("time_limit", "iteration_limit"):
@@ -49,9 +49,12 @@ def _hold(engine: DirectHighs | PyomoHighs, cost: np.ndarray, value: float) -> N
     engine.add_row(nz, cost[nz], -np.inf, value + OPTIMALITY_SLACK * max(1.0, abs(value)))
 
 
-def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs",
-               tie_break: bool = True) -> tuple[Solution, dict[str, float]]:
-    """Solve ``f`` stage by stage; returns the solution and the seconds spent per phase."""
+def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs", tie_break: bool = True,
+               diagnose: bool = True) -> tuple[Solution, dict[str, float]]:
+    """Solve ``f`` stage by stage; returns the solution and the seconds spent per phase.
+
+    ``diagnose=False`` skips the irreducible-infeasible-subset search when the policy is infeasible
+    (used by the repair search, which only needs to know whether a variant is feasible)."""
     timings: dict[str, float] = {}
     presolve_check(f)
     policy: Policy = f.policy
@@ -69,7 +72,7 @@ def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs
 
     def stage(name: str) -> float:
         status = engine.run()
-        _check(status, engine, f, "primary" if not stages else name)
+        _check(status, engine, f, "primary" if not stages else name, diagnose)
         value = engine.objective()
         stages.append({"stage": name, "objective_lp": value})
         return value

@@ -133,7 +133,8 @@ def _replace(tmp: Path, out: Path) -> None:
 def write_infeasible(out: Path, error: Exception) -> Path:
     """Write ``summary.json`` with ``status: infeasible`` and the diagnosis (atomically)."""
     rules = list(getattr(error, "rules", []))
-    summary = {"status": "infeasible", "diagnosis": str(error), "rules": rules}
+    summary = {"status": "infeasible", "diagnosis": str(error), "rules": rules,
+               "repairs": list(getattr(error, "repairs", []))}
     out = Path(os.path.abspath(out))
     tmp = _temporary_folder(out)
     try:

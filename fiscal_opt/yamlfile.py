@@ -183,10 +183,12 @@ def read_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
         elif "could not determine a constructor" in what:
             what = "tags that construct objects are not allowed; write plain data"
         raise InputError(Problem(name, "", f"not valid YAML: {what}", line)) from None
-    except yaml.YAMLError as exc:  # reader errors: control characters such as NUL
-        what = getattr(exc, "reason", None) or str(exc)
-        raise InputError(Problem(name, "", f"not valid YAML: {what} (character "
-                                 f"{getattr(exc, 'character', '?')!r})")) from None
+    except yaml.reader.ReaderError as exc:  # control characters such as NUL
+        line = text[:exc.position].count("\n") + 1
+        raise InputError(Problem(name, "", f"not valid YAML: special characters are not allowed (U+{exc.character:04X} "
+                                 "at column " f"{exc.position - text.rfind(chr(10), 0, exc.position)})", line)) from None
+    except yaml.YAMLError as exc:
+        raise InputError(Problem(name, "", f"not valid YAML: {exc}")) from None
     finally:
         if loader is not None:
             loader.dispose()
