@@ -10,9 +10,50 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-import scipy.sparse as sp
 
 INF = np.inf
+
+
+@dataclass(frozen=True)
+class CSR:
+    """A sparse matrix in compressed-row form (sorted column indices, no duplicates).
+
+    Plain numpy on purpose: importing scipy next to Pyomo makes Pyomo import half of scipy
+    (about half a second at every start of the command line).
+    """
+
+    data: np.ndarray
+    indices: np.ndarray
+    indptr: np.ndarray
+    shape: tuple[int, int]
+
+    @classmethod
+    def from_coo(cls, rows: np.ndarray, cols: np.ndarray, vals: np.ndarray, shape: tuple[int, int]) -> CSR:
+        """Sum duplicate entries and drop zeros."""
+        key = rows.astype(np.int64) * max(shape[1], 1) + cols
+        order = np.argsort(key, kind="stable")
+        key, vals = key[order], vals[order]
+        starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]]) if key.size else np.zeros(0, dtype=np.int64)
+        summed = np.add.reduceat(vals, starts) if key.size else np.zeros(0)
+        key = key[starts]
+        keep = summed != 0
+        key, summed = key[keep], summed[keep]
+        row, col = np.divmod(key, max(shape[1], 1))
+        indptr = np.zeros(shape[0] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(row, minlength=shape[0]), out=indptr[1:])
+        return cls(summed, col, indptr, shape)
+
+    def __getitem__(self, rows: slice) -> CSR:
+        """Rows ``lo:hi`` (a step-1 slice)."""
+        lo, hi, _ = rows.indices(self.shape[0])
+        start, stop = self.indptr[lo], self.indptr[hi]
+        return CSR(self.data[start:stop], self.indices[start:stop], self.indptr[lo:hi + 1] - start,
+                   (hi - lo, self.shape[1]))
+
+    def __matmul__(self, x: np.ndarray) -> np.ndarray:
+        """A @ x."""
+        row = np.repeat(np.arange(self.shape[0]), np.diff(self.indptr))
+        return np.bincount(row, weights=self.data * x[self.indices], minlength=self.shape[0])
 
 
 @dataclass
@@ -96,18 +137,13 @@ class LinearProgram:
         self.n_rows += n
         return block
 
-    def matrix(self) -> sp.csr_matrix:
+    def matrix(self) -> CSR:
         """The constraint matrix A (rows × columns), CSR with sorted indices and no explicit zeros."""
         if not self._coo:
-            return sp.csr_matrix((0, self.n_cols))
-        rows = np.concatenate([c[0] for c in self._coo])
-        cols = np.concatenate([c[1] for c in self._coo])
-        vals = np.concatenate([c[2] for c in self._coo])
-        keep = vals != 0
-        a = sp.csr_matrix((vals[keep], (rows[keep], cols[keep])), shape=(self.n_rows, self.n_cols))
-        a.sum_duplicates()
-        a.sort_indices()
-        return a
+            empty = np.zeros(0, dtype=np.int64)
+            return CSR(np.zeros(0), empty, np.zeros(self.n_rows + 1, dtype=np.int64), (self.n_rows, self.n_cols))
+        return CSR.from_coo(np.concatenate([c[0] for c in self._coo]), np.concatenate([c[1] for c in self._coo]),
+                            np.concatenate([c[2] for c in self._coo]), (self.n_rows, self.n_cols))
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Column lower and upper bounds."""

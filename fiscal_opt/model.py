@@ -60,13 +60,10 @@ class _Terms:
         self.keys = np.concatenate([f.cell_r * T + f.cell_t, f.pay_r * T + f.pay_t])
         self.cols = np.concatenate([f.x_cols, f.y_cols])
 
-    def rows(self, row_of_key: np.ndarray, coef: float | np.ndarray = 1.0) -> tuple[np.ndarray, ...]:
-        """(rows, cols, vals) placing each term in the row ``row_of_key[key]`` (-1: left out)."""
+    def rows(self, row_of_key: np.ndarray, coef: float = 1.0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, cols, vals) placing each term, times ``coef``, in the row ``row_of_key[key]``."""
         rows = row_of_key[self.keys]
-        keep = rows >= 0
-        vals = np.broadcast_to(np.asarray(coef, dtype=float), self.keys.shape)[keep] if np.ndim(coef) == 0 \
-            else np.asarray(coef)[self.keys][keep]
-        return rows[keep], self.cols[keep], vals
+        return rows, self.cols, np.full(len(rows), coef)
 
 
 def _labels(*columns: np.ndarray) -> list[tuple]:
@@ -101,8 +98,7 @@ def build(p: Params, policy: Policy) -> Formulation:
     terms = _Terms(f, T)
     P = p.population / ps
     F = p.fiscal_capacity / ms
-    rt = np.arange(R * T).reshape(R, T)
-    all_rt = rt.ravel()
+    all_rt = np.arange(R * T)  # region-year key r·T + t
     rt_r, rt_t = np.divmod(all_rt, T)
     rt_labels = _labels(ids[rt_r], yrs[rt_t])
 
@@ -116,17 +112,15 @@ def build(p: Params, policy: Policy) -> Formulation:
     if pool_years.size:
         row_of_year = np.full(T, -1)
         row_of_year[pool_years] = np.arange(pool_years.size)
-        keep = row_of_year[pt] >= 0
-        lp.add_rows("incentive_pool", _labels(yrs[pool_years]), row_of_year[pt][keep], y_cols[keep],
-                    np.ones(int(keep.sum())), lower=p.incentive_pool[pool_years] / ms,
-                    upper=p.incentive_pool[pool_years] / ms)
+        lp.add_rows("incentive_pool", _labels(yrs[pool_years]), row_of_year[pt], y_cols, np.ones(len(y_cols)),
+                    lower=p.incentive_pool[pool_years] / ms, upper=p.incentive_pool[pool_years] / ms)
         if nu > 0:
-            _incentive_order(f, ybar)
+            _incentive_order(f)
 
     total = None
     if policy.per_capita_floor or policy.gini_max or policy.mean_deviation_max:
         total = lp.add_vars("total_resources", _labels(yrs), 0.0, INF)
-        rows, cols, vals = terms.rows(np.repeat(np.arange(T)[None, :], R, axis=0).ravel(), -1.0)
+        rows, cols, vals = terms.rows(rt_t, -1.0)
         lp.add_rows("total_resources_definition", _labels(yrs), np.concatenate([rows, np.arange(T)]),
                     np.concatenate([cols, total]), np.concatenate([vals, np.ones(T)]),
                     lower=F.sum(axis=0), upper=F.sum(axis=0))
@@ -185,7 +179,7 @@ def build(p: Params, policy: Policy) -> Formulation:
     return f
 
 
-def _incentive_order(f: Formulation, ybar: np.ndarray) -> None:
+def _incentive_order(f: Formulation) -> None:
     """incentive_order: a better reform score never earns less per unit of basis (ν > 0).
 
     Regions are grouped by distinct score within a year; a threshold variable h_g between
