@@ -11,6 +11,7 @@ import difflib
 import hashlib
 import io
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, get_args, get_origin
 
@@ -21,7 +22,8 @@ from pydantic import BaseModel, ValidationError
 from .errors import InputError, Problem
 from .instance import SINGLE_PERIOD_YEAR, Instance, Policy
 from .schema import InstanceFile, PolicyFile
-from .yamlfile import Location, decode_utf8, format_location, read_bytes, read_yaml
+from .yamlfile import (Location, clip, control_character, decode_utf8, format_location, input_error, read_bytes,
+                       read_yaml, shown)
 
 TEXT_COLUMNS = ("id", "name", "group")
 KNOWN_NUMERIC = ("population", "migrants", "fiscal_capacity", "reform_score", "central_share_cap",
@@ -29,6 +31,12 @@ KNOWN_NUMERIC = ("population", "migrants", "fiscal_capacity", "reform_score", "c
 """Region columns with a meaning of their own in MODEL.md §2."""
 
 REQUIRED_COLUMNS = ("id", "population", "fiscal_capacity", "migrants")
+
+MAX_SAME = 50
+"""Rows listed one by one for one problem in one column; the rest are counted in a single line, so
+that a file broken on every row gives a readable message instead of millions of lines."""
+MAX_COLUMNS = 10_000
+"""Columns a regions CSV may have (a header row longer than this is not a region table)."""
 
 
 def _model_of(annotation: Any) -> Any:
@@ -97,22 +105,6 @@ TYPE_WORDS = {
 """Pydantic error types that mean "the value has the wrong type", and what was expected, in words."""
 
 
-def shown(value: Any) -> str:
-    """A value as it is quoted in a message: short, and never thousands of characters long."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return _clip(repr(value))
-
-
-def _clip(text: str) -> str:
-    """Text quoted without quotes, cut short like :func:`shown`."""
-    return text if len(text) <= 60 else f"{text[:40]}… ({len(text):,} characters)"
-
-
 def _expected(errors: list[dict[str, Any]]) -> str:
     """What a value of the wrong type should have been, over every branch of a union."""
     words = []
@@ -133,8 +125,6 @@ def _message(err: dict[str, Any]) -> str:
     value = err.get("input")
     ctx = err.get("ctx", {})
     kind = err["type"]
-    if kind in ("float_type", "float_parsing") and isinstance(value, int) and not isinstance(value, bool):
-        return f"the number is too large ({len(str(abs(value))):,} digits)"
     if kind == "finite_number":
         return f"must be a finite number (got {shown(value)})"
     if kind == "greater_than_equal":
@@ -177,27 +167,20 @@ def _validation_problems(exc: ValidationError, model: type[BaseModel], data: Any
             hint = f"; did you mean `{close[0]}`?" if close else (
                 f"; allowed keys: {', '.join(sorted(allowed))}" if allowed else "")
             message = f"unknown key `{loc[-1]}`{hint}"
-        elif err is not None:
-            message = _message(err)
         else:
-            value = wrong_type[0].get("input")
-            if wrong_type[0]["type"] in ("float_type", "float_parsing") and isinstance(value, int) \
-                    and not isinstance(value, bool):
-                message = _message(wrong_type[0])
-            else:
-                hint = "; write it without quotes" if isinstance(value, str) and _is_number(value) and \
-                    "a number" in _expected(wrong_type) else ""
-                message = f"expected {_expected(wrong_type)}, not {shown(value)}{hint}"
+            message = _message(err) if err is not None else _wrong_type(wrong_type)
         problems.append(Problem(file, format_location(full), message, line))
     return problems
 
 
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+def _wrong_type(errors: list[dict[str, Any]]) -> str:
+    """A value of the wrong type, over every branch of a union (``number | {year: number}``)."""
+    value = errors[0].get("input")
+    if isinstance(value, int) and not isinstance(value, bool) and errors[0]["type"].startswith("float"):
+        return f"the number is too large ({len(str(abs(value))):,} digits)"
+    expected = _expected(errors)
+    quoted = isinstance(value, str) and "a number" in expected and pd.notna(pd.to_numeric(value, errors="coerce"))
+    return f"expected {expected}, not {shown(value)}" + ("; write it without quotes" if quoted else "")
 
 
 KINDS = {bool: "a single true/false", int: "a single number", float: "a single number", str: "text only",
@@ -213,7 +196,7 @@ def _validate(model: type[BaseModel], data: Any, file: str, lines: dict[Location
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise InputError(_validation_problems(exc, model, data, file, lines, prefix)) from None
+        raise input_error(_validation_problems(exc, model, data, file, lines, prefix), file) from None
 
 
 def load_policy(path: str | Path) -> Policy:
@@ -235,48 +218,62 @@ def _read_csv(path: Path, shown_as: str) -> tuple[pd.DataFrame, list[int], bytes
         line = raw[:raw.index(b"\x00")].count(b"\n") + 1
         raise InputError(Problem(shown_as, "", "the file holds NUL bytes: it is not a text CSV file; "
                                  "save it as CSV (UTF-8)", line))
-    reader = csv.reader(io.StringIO(decode_utf8(raw, shown_as), newline=""), strict=True)
-    header: list[str] | None = None
-    rows: list[list[str]] = []
-    row_lines: list[int] = []
-    last = 0
+    text = decode_utf8(raw, shown_as)
+    bad = control_character(text)
+    if bad is not None:
+        raise InputError(Problem(shown_as, "", f"the control character U+{ord(text[bad]):04X} (column "
+                                 f"{bad - text.rfind(chr(10), 0, bad)}) is not allowed in a regions CSV file",
+                                 text.count("\n", 0, bad) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
     try:
-        for cells in reader:
-            start, last = last + 1, reader.line_num
-            if not any(cell.strip() for cell in cells):
-                continue
-            if header is None:
-                header = [cell.strip() for cell in cells]
-                continue
-            rows.append(cells)
-            row_lines.append(start)
+        if '"' not in text:  # one record per line: the line of record k is k + 1
+            records = list(reader)
+            lines = range(1, len(records) + 1)
+        else:                # quoted cells may span lines
+            records, lines, last = [], [], 0
+            for cells in reader:
+                records.append(cells)
+                lines.append(last + 1)
+                last = reader.line_num
     except csv.Error as exc:
         raise InputError(Problem(shown_as, "", f"not a readable CSV file: {exc}", reader.line_num)) from None
-    if header is None:
+    kept = [k for k, cells in enumerate(records) if len(cells) > 1 or (cells and cells[0].strip())]
+    if not kept:
         raise InputError(Problem(shown_as, "", "the file is empty; expected a header row and one row per region"))
-    problems = _header_problems(header, shown_as)
-    for cells, line in zip(rows, row_lines):
-        if len(cells) != len(header):
-            problems.append(Problem(shown_as, "", f"this row has {len(cells)} cells but the header row has "
-                                    f"{len(header)} columns", line))
+    header = [cell.strip() for cell in records[kept[0]]]
+    if len(header) > MAX_COLUMNS:
+        raise InputError(Problem(shown_as, "", f"the header row has {len(header):,} columns; a regions CSV has at "
+                                 f"most {MAX_COLUMNS:,}", lines[kept[0]]))
+    rows = [records[k] for k in kept[1:]]
+    row_lines = [lines[k] for k in kept[1:]]
+    problems = _header_problems(header, shown_as, lines[kept[0]])
+    ragged = [j for j, cells in enumerate(rows) if len(cells) != len(header)]
+    problems += [Problem(shown_as, "", f"this row has {len(rows[j])} cells but the header row has {len(header)} "
+                         "columns", row_lines[j]) for j in ragged[:MAX_SAME]]
+    if len(ragged) > MAX_SAME:
+        problems.append(Problem(shown_as, "", f"… and {len(ragged) - MAX_SAME:,} more rows whose number of cells "
+                                "differs from the header row"))
     if problems:
         raise InputError(problems)
-    frame = pd.DataFrame(rows, columns=header, dtype=str) if rows else pd.DataFrame(columns=header, dtype=str)
-    return frame.apply(lambda col: col.str.strip()), row_lines, raw
+    frame = pd.DataFrame({name: [cells[j].strip() for cells in rows] for j, name in enumerate(header)}, dtype=str)
+    return frame, row_lines, raw
 
 
-def _header_problems(header: list[str], shown_as: str) -> list[Problem]:
+def _header_problems(header: list[str], shown_as: str, line: int) -> list[Problem]:
     problems = []
     if len(header) == 1 and any(sep in header[0] for sep in ";\t|"):
         problems.append(Problem(shown_as, "", f"the header row is one column {shown(header[0])}: separate the "
-                                "columns with commas", 1))
+                                "columns with commas", line))
+    first: dict[str, int] = {}
     for j, name in enumerate(header):
         if name == "":
-            problems.append(Problem(shown_as, "", f"column {j + 1} has no name in the header row", 1))
-        elif header.index(name) != j:
-            problems.append(Problem(shown_as, "", f"column `{name}` appears twice in the header row (columns "
-                                    f"{header.index(name) + 1} and {j + 1}); keep one", 1))
-    return problems
+            problems.append(Problem(shown_as, "", f"column {j + 1} has no name in the header row", line))
+        elif name in first:
+            problems.append(Problem(shown_as, "", f"column `{clip(name)}` appears twice in the header row "
+                                    f"(columns {first[name] + 1} and {j + 1}); keep one", line))
+        else:
+            first[name] = j
+    return problems[:MAX_SAME]
 
 
 class _RegionTable:
@@ -304,6 +301,16 @@ class _RegionTable:
 
     def problem(self, row: int, column: str, message: str) -> Problem:
         return Problem(self.file, self.path(row, column), message, self.lines[row])
+
+    def flag(self, rows: np.ndarray, column: str, message: Callable[[int], str]) -> list[Problem]:
+        """One problem per row in ``rows`` (not those already reported), at most :data:`MAX_SAME`;
+        a last line counts the rest."""
+        picked = [int(i) for i in rows if not self.reported or self.path(int(i), column) not in self.reported]
+        out = [self.problem(i, column, message(i)) for i in picked[:MAX_SAME]]
+        if len(picked) > MAX_SAME:
+            out.append(Problem(self.file, column, f"… and {len(picked) - MAX_SAME:,} more rows with the same "
+                               "problem"))
+        return out
 
 
 def _cell_text(value: Any) -> str:
@@ -397,20 +404,19 @@ def _expand_years(table: _RegionTable, years: tuple[int, ...]) -> tuple[_RegionT
         return table, [Problem(table.file, "regions", "no region column `id`", table.header_line)]
     year_text = frame["year"]
     numeric = pd.to_numeric(year_text.where(year_text != ""), errors="coerce")
-    for i in np.flatnonzero((numeric.isna() & (year_text != "")).to_numpy()):
-        problems.append(table.problem(int(i), "year", f"not a year: {shown(year_text.iloc[i])}"))
-    for i in np.flatnonzero((numeric.notna() & ~numeric.isin(years)).to_numpy()):
-        problems.append(table.problem(int(i), "year", f"year {_clip(year_text.iloc[i])} is not in the instance's "
-                                                      f"years {list(years)}"))
-    for i in np.flatnonzero((frame["id"] == "").to_numpy()):
-        if table.path(int(i), "id") not in table.reported:
-            problems.append(table.problem(int(i), "id", "missing region id"))
-    for i in np.flatnonzero(frame.duplicated(["id", "year"]).to_numpy()):
-        when = f" for year {year_text.iloc[i]}" if year_text.iloc[i] else ""
-        first = int(np.flatnonzero(((frame["id"] == frame["id"].iloc[i]) & (year_text == year_text.iloc[i]))
-                                   .to_numpy())[0])
-        problems.append(table.problem(int(i), "id", f"duplicate region id {shown(frame['id'].iloc[i])}{when} "
-                                      f"(first at {table.paths[first]}); region ids must be unique"))
+    problems += table.flag(np.flatnonzero((numeric.isna() & (year_text != "")).to_numpy()), "year",
+                           lambda i: f"not a year: {shown(year_text.iloc[i])}")
+    problems += table.flag(np.flatnonzero((numeric.notna() & ~numeric.isin(years)).to_numpy()), "year",
+                           lambda i: f"year {clip(year_text.iloc[i])} is not in the instance's years {list(years)}")
+    problems += table.flag(np.flatnonzero((frame["id"] == "").to_numpy()), "id", lambda i: "missing region id")
+    duplicate = frame.duplicated(["id", "year"]).to_numpy()
+    if duplicate.any():
+        first = pd.Series(np.arange(len(frame))).groupby([frame["id"].to_numpy(), year_text.to_numpy()]) \
+            .transform("first").to_numpy()
+        problems += table.flag(np.flatnonzero(duplicate), "id", lambda i: (
+            f"duplicate region id {shown(frame['id'].iloc[i])}"
+            f"{f' for year {year_text.iloc[i]}' if year_text.iloc[i] else ''} (first at {table.paths[first[i]]}); "
+            "region ids must be unique"))
     if problems:
         return table, problems
     marked = frame.assign(_row=np.arange(len(frame)))
@@ -424,7 +430,8 @@ def _expand_years(table: _RegionTable, years: tuple[int, ...]) -> tuple[_RegionT
     columns_of: dict[int, list[str]] = {}
     for old, column in table.by_year:
         columns_of.setdefault(old, []).append(column)
-    by_year = {(j, column) for j, r in enumerate(rows) for column in columns_of.get(int(r), ())}
+    by_year = {(j, column) for j, r in enumerate(rows.tolist()) for column in columns_of.get(r, ())} \
+        if columns_of else set()
     return _RegionTable(combined, table.file, [table.lines[r] for r in rows], [table.paths[r] for r in rows],
                         by_year, table.reported, table.header_line), []
 
@@ -470,19 +477,16 @@ def _check_regions(table: _RegionTable, spec: InstanceFile, needed: dict[str, st
         if not used and unparsable.any():
             typed[column] = text  # a label column the model does not use, kept as written
             continue
-        for i in np.flatnonzero(unparsable):
-            problems.append(table.problem(int(i), column, _not_a_number(text.iloc[i])))
+        problems += table.flag(np.flatnonzero(unparsable), column, lambda i: _not_a_number(text.iloc[i]))
         if used:
             if column in needed:
-                for i in np.flatnonzero(empty):
-                    if table.path(int(i), column) not in table.reported:
-                        problems.append(table.problem(int(i), column, "missing value"))
-            for i in np.flatnonzero(np.isinf(values)):
-                spelled = text.iloc[i].lower().lstrip("+-.") in ("inf", "infinity")
-                problems.append(table.problem(int(i), column, f"must be a finite number (got {shown(text.iloc[i])})"
-                                              if spelled else f"the number is too large (got {shown(text.iloc[i])})"))
-            for i in np.flatnonzero(values < 0):
-                problems.append(table.problem(int(i), column, f"must not be negative (got {_number(values[i])})"))
+                problems += table.flag(np.flatnonzero(empty), column, lambda i: "missing value")
+            problems += table.flag(np.flatnonzero(np.isinf(values)), column, lambda i: (
+                f"must be a finite number (got {shown(text.iloc[i])})"
+                if text.iloc[i].lower().lstrip("+-.") in ("inf", "infinity")
+                else f"the number is too large (got {shown(text.iloc[i])})"))
+            problems += table.flag(np.flatnonzero(values < 0), column,
+                                   lambda i: f"must not be negative (got {_number(values[i])})")
         typed[column] = values
     problems += _range_checks(typed, table)
     return typed, problems
@@ -507,8 +511,8 @@ def _range_checks(typed: pd.DataFrame, table: _RegionTable) -> list[Problem]:
     problems: list[Problem] = []
 
     def flag(mask: np.ndarray, column: str, message: str) -> None:
-        for i in np.flatnonzero(mask):
-            problems.append(table.problem(int(i), column, message.format(_number(typed[column].iloc[i]))))
+        values = typed[column].to_numpy()
+        problems.extend(table.flag(np.flatnonzero(mask), column, lambda i: message.format(_number(values[i]))))
 
     if "population" in typed:
         population = typed["population"].to_numpy()
@@ -548,8 +552,13 @@ def _year_array(value: float | dict[int, float] | None, years: tuple[int, ...], 
     return np.full(len(years), float(value))
 
 
-def _resolve(base: Path, relative: str) -> Path:
-    return (base / relative).resolve()
+def _resolve(base: Path, relative: str, file: str, key: str, lines: dict[Location, int]) -> Path:
+    """The path written under ``key``, relative to ``base``, with every symbolic link followed."""
+    try:
+        return (base / relative).resolve()
+    except (OSError, RuntimeError):  # RuntimeError: a symbolic link that loops (Python < 3.13)
+        raise InputError(Problem(file, key, f"{shown(relative)} cannot be followed: a symbolic link on the way "
+                                 "loops or cannot be read", lines.get((key,)))) from None
 
 
 def _missing_file(path: Path, written: str, what: str) -> str | None:
@@ -580,7 +589,7 @@ def load_instance(path: str | Path) -> Instance:
     problems: list[Problem] = []
     folder = path.parent.resolve()
     if spec.regions_csv is not None:
-        csv_path = _resolve(folder, spec.regions_csv)
+        csv_path = _resolve(folder, spec.regions_csv, file, "regions_csv", lines)
         if not csv_path.is_relative_to(folder):
             raise InputError(Problem(file, "regions_csv", f"{shown(spec.regions_csv)} points outside the instance's "
                                      "folder; keep the regions CSV beside the instance file or below it",
@@ -609,7 +618,7 @@ def load_instance(path: str | Path) -> Instance:
         problems += region_problems + _completeness(typed, years, table)
     policy: Policy | None
     if isinstance(spec.policy, str):
-        policy_path = _resolve(folder, spec.policy)
+        policy_path = _resolve(folder, spec.policy, file, "policy", lines)
         why = _missing_file(policy_path, spec.policy, "policy file")
         if why:
             problems.append(Problem(file, "policy", why, lines.get(("policy",))))
@@ -625,8 +634,8 @@ def load_instance(path: str | Path) -> Instance:
     else:
         policy = spec.policy
     if problems:
-        raise InputError(list(dict.fromkeys(problems)))  # a value that holds for every year is reported once
-    order = pd.Index(dict.fromkeys(typed["id"])).get_indexer(typed["id"])
+        raise input_error(problems, file)
+    order = pd.Index(pd.unique(typed["id"].to_numpy())).get_indexer(typed["id"])
     typed = typed.assign(_order=order).sort_values(["_order", "year"], kind="stable").drop(columns="_order")
     return Instance(name=spec.name, description=spec.description, money_unit=spec.money_unit, years=years,
                     single_period=single, regions=typed.reset_index(drop=True), services=dict(spec.services),
@@ -637,15 +646,17 @@ def load_instance(path: str | Path) -> Instance:
 def _completeness(typed: pd.DataFrame, years: tuple[int, ...], table: _RegionTable) -> list[Problem]:
     """Every region needs a row for every year."""
     counts = typed.groupby("id", sort=False)["year"].nunique()
-    short = counts[counts < len(years)]
-    problems = []
-    for rid in short.index:
-        have = set(typed.loc[typed["id"] == rid, "year"])
-        i = int(np.flatnonzero((typed["id"] == rid).to_numpy())[0])
-        problems.append(Problem(table.file, f"{table.paths[i]}.year",
-                                f"region {rid!r} has no row for year(s) {[y for y in years if y not in have]}",
-                                table.lines[i]))
-    return problems
+    short = counts.index[counts.to_numpy() < len(years)]
+    if not len(short):
+        return []
+    ids, year = typed["id"].to_numpy(), typed["year"].to_numpy()
+    some = typed["id"].isin(short).to_numpy()
+    first = pd.Series(np.flatnonzero(some)).groupby(ids[some], sort=False).first()
+
+    def message(i: int) -> str:
+        have = set(year[ids == ids[i]].tolist())
+        return f"region {shown(ids[i])} has no row for year(s) {[y for y in years if y not in have]}"
+    return table.flag(first.to_numpy(), "year", message)
 
 
 def load_any(path: str | Path) -> str:

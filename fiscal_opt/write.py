@@ -123,8 +123,17 @@ def _replace(tmp: Path, out: Path) -> None:
     if out.exists() or out.is_symlink():
         check_out_folder(out)
         old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
-        os.rename(out, old / "previous")
-        os.rename(tmp, out)
+        try:
+            os.rename(out, old / "previous")
+        except BaseException:
+            old.rmdir()
+            raise
+        try:
+            os.rename(tmp, out)
+        except BaseException:
+            os.rename(old / "previous", out)  # put the previous results back (should that fail, they stay in old)
+            old.rmdir()
+            raise
         shutil.rmtree(old, ignore_errors=True)
     else:
         os.rename(tmp, out)

@@ -21,6 +21,8 @@ from .errors import InputError, Problem
 Location = tuple[str | int, ...]
 
 MAX_FILE_BYTES = 50_000_000
+MAX_PROBLEMS = 500
+"""Problems listed for one file at the most; the rest are counted."""
 MAX_DEPTH = 32
 """Deepest nesting of lists and mappings accepted (an instance needs 4)."""
 
@@ -30,6 +32,31 @@ _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
 _MERGE_TAG = "tag:yaml.org,2002:merge"
 _VALUE_TAG = "tag:yaml.org,2002:value"  # what YAML 1.1 makes of a lone `=`; read as text
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+"""Control characters (tab, line feed and carriage return excepted) and the bidirectional overrides
+of "Trojan source" text: a terminal or a report would act on them instead of showing them."""
+
+
+def control_character(text: str) -> int | None:
+    """The position of the first control character in ``text``, or ``None``."""
+    match = _CONTROL.search(text)
+    return None if match is None else match.start()
+
+
+def clip(text: str) -> str:
+    """Text cut short for a message: never thousands of characters long."""
+    return text if len(text) <= 60 else f"{text[:40]}… ({len(text):,} characters)"
+
+
+def shown(value: Any) -> str:
+    """A value as a message quotes it: short, control characters escaped (``'\\x1b'``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return clip(repr(value))
 
 
 class _Loader(yaml.SafeLoader):
@@ -80,12 +107,18 @@ def _scalar(loader: _Loader, node: yaml.Node, loc: Location, file: str, problems
                                 "tags that construct objects are never honoured; write plain data", line))
         return None
     try:
-        return loader.construct_object(node, deep=True)
+        value = loader.construct_object(node, deep=True)
     except (ValueError, OverflowError):
         digits = sum(ch.isdigit() for ch in str(node.value))
         problems.append(Problem(file, format_location(loc), f"a number with {digits:,} digits is too large to "
                                 "read", line))
         return None
+    bad = control_character(value) if isinstance(value, str) else None
+    if bad is not None:  # only "\e"-style escapes in double quotes can bring them in; the reader refuses raw ones
+        problems.append(Problem(file, format_location(loc), f"the text {shown(value)} holds the control character "
+                                f"U+{ord(value[bad]):04X}, which is not allowed", line))
+        return None
+    return value
 
 
 def _construct(loader: _Loader, node: yaml.Node, loc: Location, lines: dict[Location, int],
@@ -95,9 +128,10 @@ def _construct(loader: _Loader, node: yaml.Node, loc: Location, lines: dict[Loca
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) or key_node.tag == _MERGE_TAG:
+                count = len(problems)
                 key = _scalar(loader, key_node, loc, file, problems)
-                if key is None and key_node.tag not in PLAIN_TAGS | {_VALUE_TAG}:
-                    continue  # the tag is reported; the value under it is not looked at
+                if len(problems) > count:
+                    continue  # the key is reported; the value under it is not looked at
             else:
                 key = loader.construct_object(key_node, deep=True) if key_node.tag in (_MAP_TAG, _SEQ_TAG) else None
             if not isinstance(key, (str, int, float, bool)) or key is None:
@@ -184,14 +218,25 @@ def read_yaml(path: Path) -> tuple[Any, dict[Location, int]]:
             what = "tags that construct objects are not allowed; write plain data"
         raise InputError(Problem(name, "", f"not valid YAML: {what}", line)) from None
     except yaml.reader.ReaderError as exc:  # control characters such as NUL
-        line = text[:exc.position].count("\n") + 1
-        raise InputError(Problem(name, "", f"not valid YAML: special characters are not allowed (U+{exc.character:04X} "
-                                 "at column " f"{exc.position - text.rfind(chr(10), 0, exc.position)})", line)) from None
+        before = text[:exc.position]
+        raise InputError(Problem(name, "", f"not valid YAML: the control character U+{exc.character:04X} (column "
+                                 f"{exc.position - before.rfind(chr(10))}) is not allowed in text",
+                                 before.count("\n") + 1)) from None
     except yaml.YAMLError as exc:
         raise InputError(Problem(name, "", f"not valid YAML: {exc}")) from None
     finally:
         if loader is not None:
             loader.dispose()
     if problems:
-        raise InputError(problems)
+        raise input_error(problems, name)
     return data, lines
+
+
+def input_error(problems: list[Problem], file: str) -> InputError:
+    """An :class:`InputError` with every problem once (a value that holds for every year is
+    reported once), at most :data:`MAX_PROBLEMS` of them and a line counting the rest."""
+    problems = list(dict.fromkeys(problems))
+    if len(problems) > MAX_PROBLEMS:
+        problems = problems[:MAX_PROBLEMS] + [Problem(file, "", f"… and {len(problems) - MAX_PROBLEMS:,} more "
+                                                      "problems")]
+    return InputError(problems)

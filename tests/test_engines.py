@@ -1,0 +1,126 @@
+"""The fast path gives the same optimum as the plain Pyomo path, on every instance and policy.
+
+``engine="highs"`` hands the Pyomo model to highspy in bulk (MatrixConstraint arrays, warm-started
+stages, the algorithm chosen by shape, budget ranging by basis solves); ``engine="pyomo"`` builds
+ordinary Pyomo constraints and solves them through Pyomo's own HiGHS interface. Both must reach the
+same objective and the same allocation. Also a smoke run of the quick benchmark suite.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import fiscal_opt as fo
+from fiscal_opt.generate import generate_instance, write_instance
+
+REPO = Path(__file__).resolve().parents[1]
+INSTANCES = sorted((REPO / "instances").glob("*.yaml"))
+POLICIES = sorted((REPO / "models").glob("*.yaml"))
+OBJECTIVE_RTOL = 1e-6
+ALLOCATION_TOL = 1e-6  # × the instance's largest fund ceiling
+
+
+@pytest.fixture(scope="module")
+def generated(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small synthetic instance: 40 regions, 4 services, 2 years (incentive flexibility 0.1)."""
+    return write_instance(generate_instance(40, years=2, seed=3, services=4), tmp_path_factory.mktemp("gen"))
+
+
+def _solve(instance: fo.Instance, policy: fo.Policy, engine: str) -> fo.Result | str:
+    try:
+        return fo.solve(instance, policy, engine=engine)
+    except fo.InfeasibleError:
+        return "infeasible"
+
+
+def _same_optimum(instance: fo.Instance, policy: fo.Policy) -> None:
+    fast, plain = _solve(instance, policy, "highs"), _solve(instance, policy, "pyomo")
+    if isinstance(fast, str) or isinstance(plain, str):
+        assert fast == plain, "one engine found the policy infeasible, the other did not"
+        return
+    assert fast.solution.objective == pytest.approx(plain.solution.objective, rel=OBJECTIVE_RTOL, abs=1e-9)
+    scale = ALLOCATION_TOL * max(float(fast.params.ceiling.max(initial=0.0)), 1.0)
+    np.testing.assert_allclose(fast.solution.special_fund, plain.solution.special_fund, rtol=0, atol=scale)
+    # incentives: the tie-break prices every |y - ȳ| alike, so where a rule moves incentives the split
+    # between regions can tie (see test_incentive_split_is_unique); what the tie-break fixes must agree
+    np.testing.assert_allclose(fast.solution.incentive.sum(axis=0), plain.solution.incentive.sum(axis=0), rtol=0,
+                               atol=scale)
+    assert _deviation(fast) == pytest.approx(_deviation(plain), rel=OBJECTIVE_RTOL, abs=scale)
+    np.testing.assert_allclose(fast.solution.coverage_levels, plain.solution.coverage_levels, rtol=OBJECTIVE_RTOL,
+                               atol=1e-9)
+    assert [s["stage"] for s in fast.solution.stages] == [s["stage"] for s in plain.solution.stages]
+
+
+def _deviation(res: fo.Result) -> float:
+    return float(np.abs(res.solution.incentive - res.params.formula_incentive).sum())
+
+
+@pytest.mark.parametrize("policy", POLICIES, ids=lambda p: p.stem)
+@pytest.mark.parametrize("instance", INSTANCES, ids=lambda p: p.stem)
+def test_engines_agree_on_shipped_instances(instance: Path, policy: Path) -> None:
+    _same_optimum(fo.load_instance(instance), fo.load_policy(policy))
+
+
+@pytest.mark.parametrize("policy", POLICIES + sorted((REPO / "benchmarks" / "policies").glob("*.yaml")),
+                         ids=lambda p: p.stem)
+def test_engines_agree_on_a_generated_instance(generated: Path, policy: Path) -> None:
+    _same_optimum(fo.load_instance(generated), fo.load_policy(policy))
+
+
+@pytest.mark.xfail(reason="the tie-break prices every incentive deviation |y - ȳ| at 1, so when the per-capita "
+                   "floor moves incentives their split between regions is not unique (the two engines pick "
+                   "different vertices with the same total deviation); fix proposed in docs/performance.md",
+                   strict=False)
+def test_incentive_split_is_unique() -> None:
+    inst = fo.load_instance(REPO / "instances" / "china-2020-provinces.yaml")
+    policy = fo.load_policy(REPO / "models" / "equity-first.yaml")
+    fast, plain = fo.solve(inst, policy, engine="highs"), fo.solve(inst, policy, engine="pyomo")
+    np.testing.assert_allclose(fast.solution.incentive, plain.solution.incentive, rtol=0, atol=1e-6 * 100)
+
+
+@pytest.mark.parametrize("method", ["simplex", "ipm", "highs"])
+def test_every_method_reaches_the_same_optimum(generated: Path, method: str) -> None:
+    inst, policy = fo.load_instance(generated), fo.load_policy(REPO / "benchmarks" / "policies" / "rules.yaml")
+    reference = fo.solve(inst, policy, engine="pyomo")
+    res = fo.solve(inst, policy, options=fo.SolverOptions(method=method))
+    assert res.solution.objective == pytest.approx(reference.solution.objective, rel=OBJECTIVE_RTOL)
+
+
+def test_quick_benchmark_suite_writes_json_and_markdown(tmp_path: Path) -> None:
+    from benchmarks.suite import run_suite
+
+    records = run_suite(quick=True, out=tmp_path, cli_repeat=1, progress=False)
+    doc = json.loads((tmp_path / "results.json").read_text(encoding="utf-8"))
+    assert {"date", "machine", "cli", "cases", "targets", "phases"} <= set(doc)
+    assert {"cores", "python", "packages"} <= set(doc["machine"])
+    assert {"help", "solve"} == set(doc["cli"])
+    assert len(records) == len(doc["cases"]) >= 4
+    for rec in doc["cases"]:
+        assert "error" not in rec, rec.get("error")
+        assert {"end_to_end_seconds", "peak_mb", "phases", "stages", "reference", "ratio", "lp"} <= set(rec)
+        assert {"load", "derive", "build", "build_pyomo", "handoff", "solve", "extract", "write", "report"} \
+            <= set(rec["phases"])
+        assert rec["reference"]["objective_rel_diff"] < 1e-9  # the MPS file is the LP we solved
+    markdown = (tmp_path / "results.md").read_text(encoding="utf-8")
+    assert "| case |" in markdown and "ratio" in markdown and "provinces-rules" in markdown
+
+
+@pytest.mark.parametrize("policy", ["current-practice", "equity-first", "leximin"])
+def test_holding_the_optimal_face_keeps_the_optimum(generated: Path, policy: str,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The proposed tie-break hold (docs/performance.md): fixing the optimal face instead of adding
+    a dense objective row gives the same optimum, on both engines."""
+    import fiscal_opt.stages as stages
+
+    inst, pol = fo.load_instance(generated), fo.load_policy(REPO / "models" / f"{policy}.yaml")
+    held_by_row = fo.solve(inst, pol)
+    monkeypatch.setattr(stages, "_hold", lambda engine, cost, value: engine.hold_optimal_face())
+    fast, plain = fo.solve(inst, pol, engine="highs"), fo.solve(inst, pol, engine="pyomo")
+    for res in (fast, plain):
+        assert res.solution.objective == pytest.approx(held_by_row.solution.objective, rel=OBJECTIVE_RTOL)
+    scale = ALLOCATION_TOL * max(float(fast.params.ceiling.max(initial=0.0)), 1.0)
+    np.testing.assert_allclose(fast.solution.special_fund, plain.solution.special_fund, rtol=0, atol=scale)
