@@ -43,8 +43,9 @@ class InputError(FiscalOptError):
 
     def __init__(self, problems: list[Problem] | Problem):
         self.problems = [problems] if isinstance(problems, Problem) else list(problems)
-        count = len(self.problems)
-        head = "1 problem" if count == 1 else f"{count} problems"
+        listed = [p for p in self.problems if not p.message.startswith("… and")]
+        more = len(self.problems) > len(listed)
+        head = "1 problem" if len(listed) == 1 and not more else f"{len(listed)}{'+' if more else ''} problems"
         super().__init__(f"{head} in the input:\n" + "\n".join(f"  {p}" for p in self.problems))
 
 

@@ -6,6 +6,7 @@ Reads the result's tables only; never calls the solver. User text is escaped in 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import pandas as pd
@@ -38,10 +39,12 @@ def year_table(result: Result) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _headline(result: Result) -> list[str]:
+def _headline(result: Result, quote: Callable[[str], str]) -> list[str]:
+    """Headline facts; ``quote`` makes user text safe for the target format."""
     s = result.summary
     unit = s["money_unit"]
-    lines = [f"- Instance: **{s['instance']}**; policy: **{s['policy']}** (objective `{s['objective_name']}`)",
+    lines = [f"- Instance: **{quote(s['instance'])}**; policy: **{quote(s['policy'])}** "
+             f"(objective `{s['objective_name']}`)",
              f"- Status: **{s['status']}**; objective: {s['objective']:.6g}",
              f"- Money in `{unit}`; per-capita figures in yuan per person"]
     if s["coverage_levels"]:
@@ -63,15 +66,16 @@ def _md(frame: pd.DataFrame) -> str:
 
 
 def _cell(v: object) -> str:
+    """A Markdown table cell: numbers formatted, user text HTML-escaped (Markdown viewers render HTML)."""
     if isinstance(v, float):
         return "" if v != v else f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
-    return str(v).replace("|", "\\|").replace("\n", " ")
+    return html.escape(str(v)).replace("|", "\\|").replace("\n", " ")
 
 
 def markdown_report(result: Result) -> str:
     """The report as Markdown: headline facts, years, regions vs baseline, equity metrics."""
     metrics = result.metrics[["year", "state"] + METRIC_COLUMNS]
-    parts = [f"# fiscal_opt report: {_cell(result.instance.name)}", "", *_headline(result), "",
+    parts = [f"# fiscal_opt report: {_cell(result.instance.name)}", "", *_headline(result, _cell), "",
              "## Budget by year", "", _md(year_table(result)), "",
              "## Transfers by region (all years): optimum and formula baseline", "", _md(region_table(result)), "",
              "## Equity of per-capita resources", "", _md(metrics), ""]
@@ -87,7 +91,7 @@ def markdown_report(result: Result) -> str:
 def html_report(result: Result) -> str:
     """The report as a self-contained HTML page; every user string is escaped."""
     esc = html.escape
-    items = "".join(f"<li>{esc(line[2:]).replace('**', '')}</li>" for line in _headline(result))
+    items = "".join(f"<li>{esc(line[2:]).replace('**', '')}</li>" for line in _headline(result, str))
     metrics = result.metrics[["year", "state"] + METRIC_COLUMNS]
     return ("<!doctype html><html><head><meta charset='utf-8'><title>fiscal_opt report: "
             f"{esc(result.instance.name)}</title></head><body>"

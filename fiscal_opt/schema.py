@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, StrictBool, BeforeValidator, ConfigDict, Field, field_validator, model_validator
 
 MONEY_UNITS: dict[str, float] = {"yuan": 1.0, "10k_yuan": 1e4, "100m_yuan": 1e8}
 """Yuan per one unit of each accepted ``money_unit``."""
@@ -37,7 +37,7 @@ class Rule(_Strict):
     """A policy rule with one parameter; ``soft`` lets it bend at ``soft_penalty`` per unit."""
 
     value: NonNegative
-    soft: bool = False
+    soft: StrictBool = False
 
 
 RuleSpec = Annotated[Rule, BeforeValidator(_number_to_rule)]
@@ -48,7 +48,7 @@ class HoldHarmless(_Strict):
 
     max_cut: Share | None = None
     max_rise: NonNegative | None = None
-    soft: bool = False
+    soft: StrictBool = False
 
 
 class Priority(_Strict):

@@ -71,11 +71,9 @@ def test_engines_agree_on_a_generated_instance(generated: Path, policy: Path) ->
     _same_optimum(fo.load_instance(generated), fo.load_policy(policy))
 
 
-@pytest.mark.xfail(reason="the tie-break prices every incentive deviation |y - ȳ| at 1, so when the per-capita "
-                   "floor moves incentives their split between regions is not unique (the two engines pick "
-                   "different vertices with the same total deviation); fix proposed in docs/performance.md",
-                   strict=False)
 def test_incentive_split_is_unique() -> None:
+    # the tie-break prices each incentive deviation 1 + a small premium by (region id, year), so
+    # when the per-capita floor moves incentives, which region's incentive moves is unique
     inst = fo.load_instance(REPO / "instances" / "china-2020-provinces.yaml")
     policy = fo.load_policy(REPO / "models" / "equity-first.yaml")
     fast, plain = fo.solve(inst, policy, engine="highs"), fo.solve(inst, policy, engine="pyomo")

@@ -262,3 +262,10 @@ def test_killing_a_run_never_leaves_a_mix(demo_result, tmp_path: Path):
     for leftover in tmp_path.iterdir():                     # hidden temporary folders beside DIR are allowed
         assert leftover == out or leftover.name.startswith(".results."), leftover
     assert any(writing), "no kill landed while the results were being written"
+
+
+def test_markdown_report_escapes_user_text(hostile_result):
+    _, out, _ = hostile_result
+    text = (out / "report.md").read_text(encoding="utf-8")
+    assert "<script>" not in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "&lt;script&gt;alert(2)" in text
