@@ -23,6 +23,9 @@ out_console = Console()
 err_console = Console(stderr=True)
 
 SHOWN_REGIONS = 40
+COMPARE_COLUMNS = {"policy": "policy", "year": "year", "weighted_shortfall": "shortfall", "min_coverage": "min cov",
+                   "budget_used": "used", "gini": "gini", "theil_t": "theil T", "max_min_ratio": "max/min",
+                   "budget_shadow_price": "price"}
 TERMINAL_COLUMNS = {"special_fund": "special", "baseline_transfer": "formula", "difference": "vs formula"}
 
 
@@ -39,6 +42,21 @@ def _formats(text: str) -> tuple[str, ...]:
     return tuple(f.strip() for f in text.split(",") if f.strip())
 
 
+def _number(v: float | None) -> str:
+    if v is None or v != v:
+        return ""
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+
+
+def _timed_load(path: Path):  # noqa: ANN202 - (Instance, seconds), imported lazily
+    import time
+
+    import fiscal_opt as fo
+
+    start = time.perf_counter()
+    return fo.load_instance(path), time.perf_counter() - start
+
+
 @app.command()
 def solve(
     instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
@@ -50,27 +68,22 @@ def solve(
     time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve stage.")] = None,
 ) -> None:
     """Solve an instance, write the result files and print what each region gets."""
-    import time
 
     from .errors import FiscalOptError, InfeasibleError
     from .write import check_out_folder, write_infeasible
 
-    start = time.perf_counter()
     try:
         import fiscal_opt as fo
 
         if out is not None:
             check_out_folder(out)  # before solving: a folder that cannot take the results fails fast
-        inst = fo.load_instance(instance)
+        inst, loaded = _timed_load(instance)
         pol = fo.load_policy(policy) if policy is not None else None
-        loaded = time.perf_counter() - start
         result = fo.solve(inst, pol, engine=engine,
                           options=fo.SolverOptions(method=method, time_limit=time_limit))
         result.timings["load"] = loaded
         if out is not None:
-            write_start = time.perf_counter()
             result.write(out, _formats(format))
-            result.timings["write"] = time.perf_counter() - write_start
     except InfeasibleError as exc:
         if out is not None:
             try:
@@ -107,6 +120,58 @@ def _print_result(result) -> None:  # noqa: ANN001 - Result, imported lazily
 
 
 @app.command()
+def compare(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    policy: Annotated[list[Path], typer.Option(help="A policy file; repeat for each policy to compare.")],
+    out: Annotated[Optional[Path], typer.Option(help="Write the table as CSV to this file.")] = None,
+) -> None:
+    """One instance under several policies, side by side, with the formula baseline (the terminal shows the
+    main columns; --out writes them all)."""
+    from .errors import FiscalOptError
+
+    try:
+        import fiscal_opt as fo
+        from .compare import compare as compare_policies
+
+        table = compare_policies(_timed_load(instance)[0], [fo.load_policy(p) for p in policy])
+    except FiscalOptError as exc:
+        _fail(exc)
+    shown = table[list(COMPARE_COLUMNS)].rename(columns=COMPARE_COLUMNS)
+    view = Table(show_edge=False, header_style="bold")
+    for col in shown.columns:
+        view.add_column(col, justify="left" if col == "policy" else "right", no_wrap=True,
+                        min_width=16 if col == "policy" else None)
+    for row in shown.itertuples(index=False):
+        view.add_row(*(_number(v) if isinstance(v, float) or v is None else escape(str(v)) for v in row))
+    out_console.print(view)
+    if out is not None:
+        from .write import neutralise
+
+        neutralise(table).to_csv(out, index=False, lineterminator="\n")
+        out_console.print(f"Table written to {escape(str(out))}")
+
+
+@app.command()
+def explain(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    region: Annotated[str, typer.Option(help="Region id.")],
+    policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+) -> None:
+    """Why a region gets what it gets: binding rules, its cells, the formula beside it."""
+    from .errors import FiscalOptError
+
+    try:
+        import fiscal_opt as fo
+        from .explain import explain as explain_region
+
+        result = fo.solve(_timed_load(instance)[0], fo.load_policy(policy) if policy is not None else None)
+        text = explain_region(result, region)
+    except FiscalOptError as exc:
+        _fail(exc)
+    out_console.print(escape(text), highlight=False)
+
+
+@app.command()
 def validate(files: Annotated[list[Path], typer.Argument(help="Instance or policy files.")]) -> None:
     """Check instance and policy files without solving (exit code 2 if any is bad)."""
     from .errors import InputError
@@ -130,7 +195,7 @@ def generate(
     regions: Annotated[int, typer.Option(min=1, help="Number of regions.")],
     out: Annotated[Path, typer.Option(help="Folder to write the instance into.")],
     years: Annotated[int, typer.Option(min=1, help="Number of years (from 2025).")] = 1,
-    seed: Annotated[int, typer.Option(help="Random seed: the same seed gives the same files.")] = 0,
+    seed: Annotated[int, typer.Option(min=0, help="Random seed: the same seed gives the same files.")] = 0,
     services: Annotated[int, typer.Option(min=1, max=4, help="Number of services (1–4).")] = 4,
 ) -> None:
     """Write a synthetic instance calibrated on the 2020 provincial data."""

@@ -92,3 +92,17 @@ def test_help_lists_the_commands():
     assert proc.returncode == 0
     for command in ("solve", "validate", "generate", "bench"):
         assert command in proc.stdout
+
+
+def test_compare_and_explain_commands(tmp_path: Path):
+    proc = run("compare", "instances/demo-4.yaml", "--policy", "models/efficiency.yaml", "--policy",
+               "models/leximin.yaml", "--out", str(tmp_path / "cmp.csv"))
+    assert proc.returncode == 0, proc.stderr
+    table = pd.read_csv(tmp_path / "cmp.csv")
+    assert list(table["policy"]) == ["efficiency", "leximin", "formula baseline"]
+    # leximin raises the worst coverage at least as high as the efficiency policy does
+    assert table.loc[1, "min_coverage"] >= table.loc[0, "min_coverage"] - 1e-9
+    proc = run("explain", "instances/demo-4.yaml", "--region", "E")
+    assert proc.returncode == 0 and "Rustbelt" in proc.stdout and "binding rules" in proc.stdout
+    proc = run("explain", "instances/demo-4.yaml", "--region", "nowhere")
+    assert proc.returncode == 2 and "no region 'nowhere'" in proc.stderr and "Traceback" not in proc.stderr
