@@ -48,9 +48,12 @@ def _reset_hwm() -> bool:
 
 @dataclass
 class Phase:
-    """Exclusive wall seconds and peak resident memory (MiB) of one phase; ``calls`` entries."""
+    """Exclusive wall and CPU seconds and peak resident memory (MiB) of one phase; ``calls`` entries.
+
+    CPU seconds (this process, all threads) are what a shared, noisy machine disturbs least."""
 
     seconds: float = 0.0
+    cpu_seconds: float = 0.0
     peak_mb: float = 0.0
     calls: int = 0
 
@@ -63,16 +66,18 @@ class Probe:
     hwm_reset: bool = True
     _stack: list[str] = field(default_factory=list)
     _last: float = 0.0
+    _last_cpu: float = 0.0
     _patched: list[tuple[Any, str, Any]] = field(default_factory=list)
 
     def _charge(self) -> None:
-        now = time.perf_counter()
+        now, cpu = time.perf_counter(), time.process_time()
         if self._stack:
             phase = self.phases.setdefault(self._stack[-1], Phase())
             phase.seconds += now - self._last
+            phase.cpu_seconds += cpu - self._last_cpu
             phase.peak_mb = max(phase.peak_mb, _hwm_mb())
         self.hwm_reset = _reset_hwm() and self.hwm_reset
-        self._last = time.perf_counter()
+        self._last, self._last_cpu = time.perf_counter(), time.process_time()
 
     def enter(self, name: str) -> None:
         self._charge()
@@ -118,6 +123,11 @@ class Probe:
         self._patched.append((owner, attr, original))
         setattr(owner, attr, wrapped)
 
+    def replace(self, owner: Any, attr: str, value: Any) -> None:
+        """Set ``owner.attr`` to ``value`` until :meth:`restore` (what-if variants)."""
+        self._patched.append((owner, attr, getattr(owner, attr)))
+        setattr(owner, attr, value)
+
     def restore(self) -> None:
         """Undo every :meth:`wrap`."""
         while self._patched:
@@ -125,6 +135,7 @@ class Probe:
             setattr(owner, attr, original)
 
     def table(self) -> dict[str, dict[str, float]]:
-        """Phases in first-entered order, overhead left out: ``{name: {seconds, peak_mb, calls}}``."""
-        return {name: {"seconds": round(p.seconds, 6), "peak_mb": round(p.peak_mb, 1), "calls": p.calls}
+        """Phases in first-entered order, overhead left out: ``{name: {seconds, cpu_seconds, peak_mb, calls}}``."""
+        return {name: {"seconds": round(p.seconds, 6), "cpu_seconds": round(p.cpu_seconds, 6),
+                       "peak_mb": round(p.peak_mb, 1), "calls": p.calls}
                 for name, p in self.phases.items() if not name.startswith("_")}

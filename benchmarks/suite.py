@@ -114,11 +114,12 @@ def time_cli(repeat: int = 3) -> dict[str, Any]:
     return out
 
 
-def run_case(case: Case, timeout: float = CASE_TIMEOUT, keep_mps: Path | None = None) -> dict[str, Any]:
+def run_case(case: Case, timeout: float = CASE_TIMEOUT, keep_mps: Path | None = None,
+             variant: str = "shipped") -> dict[str, Any]:
     """Run one case in a fresh worker process; returns its record (``error`` set when it failed)."""
     with tempfile.TemporaryDirectory(prefix="fiscal-opt-bench-") as tmp:
         target = Path(tmp) / f"{case.name}.json"
-        cmd = [sys.executable, "-m", "benchmarks.worker", case.name, "--out", str(target)]
+        cmd = [sys.executable, "-m", "benchmarks.worker", case.name, "--out", str(target), "--variant", variant]
         if keep_mps is not None:
             cmd.append("--keep-mps")
         start = time.perf_counter()
@@ -157,9 +158,10 @@ def targets(cases: list[dict[str, Any]], cli: dict[str, Any] | None) -> list[dic
 
 def run_suite(quick: bool = False, out: Path = DEFAULT_OUT, cases: list[str] | None = None,
               timeout: float = CASE_TIMEOUT, cli_repeat: int | None = None, keep_mps: bool = False,
-              progress: bool = True) -> list[dict[str, Any]]:
+              progress: bool = True, variant: str = "shipped") -> list[dict[str, Any]]:
     """Run the suite (the quick cases, the named ones, or all but the optional ones) and write
-    ``results.json`` and ``results.md`` into ``out``; returns the case records."""
+    ``results.json`` and ``results.md`` into ``out``; returns the case records. ``variant``
+    (:data:`benchmarks.worker.VARIANTS`) measures a proposed change without making it."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc)
@@ -169,20 +171,20 @@ def run_suite(quick: bool = False, out: Path = DEFAULT_OUT, cases: list[str] | N
         print(f"cli: help {cli['help']['median_seconds']} s, solve {cli['solve']['median_seconds']} s", flush=True)
     records: list[dict[str, Any]] = []
     for case in select(quick, cases):
-        rec = run_case(case, timeout, out if keep_mps else None)
+        rec = run_case(case, timeout, out if keep_mps else None, variant)
         records.append(rec)
         if progress:
             print(_progress(rec), flush=True)
-        _write(out, started, quick, info, cli, records)  # after each case: a long run shows its progress
+        _write(out, started, quick, variant, info, cli, records)  # after each case: a long run shows progress
     if not records:
-        _write(out, started, quick, info, cli, records)
+        _write(out, started, quick, variant, info, cli, records)
     return records
 
 
-def _write(out: Path, started: dt.datetime, quick: bool, info: dict[str, Any], cli: dict[str, Any],
+def _write(out: Path, started: dt.datetime, quick: bool, variant: str, info: dict[str, Any], cli: dict[str, Any],
            records: list[dict[str, Any]]) -> None:
-    doc = {"date": started.isoformat(timespec="seconds"), "quick": quick, "machine": info, "cli": cli,
-           "phases": list(PHASES), "cases": records, "targets": targets(records, cli)}
+    doc = {"date": started.isoformat(timespec="seconds"), "quick": quick, "variant": variant, "machine": info,
+           "cli": cli, "phases": list(PHASES), "cases": records, "targets": targets(records, cli)}
     (out / "results.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "results.md").write_text(markdown(doc), encoding="utf-8")
 
@@ -191,8 +193,8 @@ def _progress(rec: dict[str, Any]) -> str:
     if "error" in rec:
         return f"{rec['case']}: ERROR {rec['error'][:300]}"
     ref = rec.get("reference", {}).get("highs_seconds")
-    return (f"{rec['case']}: end-to-end {rec['end_to_end_seconds']:.2f} s, HiGHS ref {ref} s, ratio {rec.get('ratio')}, "
-            f"peak {rec['peak_mb']:.0f} MiB")
+    return (f"{rec['case']}: end-to-end {rec['end_to_end_seconds']:.2f} s, HiGHS ref {ref} s, "
+            f"ratio {rec.get('ratio')}, peak {rec['peak_mb']:.0f} MiB")
 
 
 def _f(value: Any, digits: int = 2) -> str:
@@ -207,27 +209,30 @@ def markdown(doc: dict[str, Any]) -> str:
     """The run as Markdown: headline table, phases, memory, command line, targets, machine."""
     m = doc["machine"]
     pk = m["packages"]
-    lines = [f"# fiscal_opt benchmark — {doc['date']}{' (quick)' if doc['quick'] else ''}", "",
+    variant = "" if doc.get("variant", "shipped") == "shipped" else f" — what-if variant `{doc['variant']}`"
+    lines = [f"# fiscal_opt benchmark — {doc['date']}{' (quick)' if doc['quick'] else ''}{variant}", "",
              f"Machine: {m['cores']} cores ({m['cores_available']} available), {m['cpu']}, {m['memory_gb']} GB; "
              f"{m['os']}; Python {m['python']}; HiGHS {pk.get('HiGHS')} (highspy {pk.get('highspy')}), "
              f"Pyomo {pk.get('pyomo')}, numpy {pk.get('numpy')}, scipy {pk.get('scipy')}, pandas {pk.get('pandas')}; "
              f"fiscal-opt {pk.get('fiscal-opt')} at {m['git']}; load average at start {m['load_average']}.", "",
              "Ratio = our end-to-end time (load + validate through report writing, in-process, imports "
              "excluded) ÷ HiGHS's own run time on the identical primary LP read from MPS, same options. "
-             "`our HiGHS` sums HiGHS's run time over our stages (primary, max-min second stage, tie-break).", "",
-             "| case | size | policy | LP rows × cols (nnz) | algorithm | stages | end-to-end s | our HiGHS s | "
-             "reference HiGHS s | ratio | peak MiB |", "|" + "---|" * 11]
+             "`our HiGHS` sums HiGHS's run time over our stages (primary, max-min second stage, tie-break). "
+             "`ratio CPU` is the same ratio in CPU seconds of the process, which a shared machine disturbs less.",
+             "", "| case | size | policy | LP rows × cols (nnz) | algorithm | stages | end-to-end s | our HiGHS s | "
+             "reference HiGHS s | ratio | ratio CPU | peak MiB |", "|" + "---|" * 12]
     for rec in doc["cases"]:
         if "error" in rec:
             lines.append(f"| {rec['case']} | {rec.get('size', '')} | {rec.get('policy', '')} | "
-                         f"error: {rec['error'][:120].replace('|', '/')} |" + " |" * 7)
+                         f"error: {rec['error'][:120].replace('|', '/')} |" + " |" * 8)
             continue
         lp, ref = rec.get("lp", {}), rec.get("reference", {})
         algo = "/".join(dict.fromkeys(s.get("solver", "?") for s in rec["stages"]))
         lines.append(f"| {rec['case']} | {rec['size']} | {rec['policy']} | "
                      f"{lp.get('rows', 0):,} × {lp.get('cols', 0):,} ({lp.get('nnz', 0):,}) | {algo} | "
                      f"{len(rec['stages'])} | {_f(rec['end_to_end_seconds'])} | {_f(rec['our_highs_seconds'])} | "
-                     f"{_f(ref.get('highs_seconds'))} | {_f(rec.get('ratio'))} | {_f(rec['peak_mb'], 0)} |")
+                     f"{_f(ref.get('highs_seconds'))} | {_f(rec.get('ratio'))} | {_f(rec.get('ratio_cpu'))} | "
+                     f"{_f(rec['peak_mb'], 0)} |")
     ok = [r for r in doc["cases"] if "error" not in r]
     lines += ["", "## Phases (seconds, exclusive)", "",
               "| case | " + " | ".join(doc["phases"]) + " |", "|" + "---|" * (len(doc["phases"]) + 1)]
@@ -243,8 +248,9 @@ def markdown(doc: dict[str, Any]) -> str:
               "|---|---|---|---|---|---|---|"]
     for rec in ok:
         for s in rec["stages"]:
-            lines.append(f"| {rec['case']} | {s['stage']} | {s.get('solver', '–')} | {_f(s.get('highs_seconds'), 3)} | "
-                         f"{s.get('simplex_iterations', '–')} | {s.get('ipm_iterations', '–')} | {s.get('rows', '–')} |")
+            lines.append(f"| {rec['case']} | {s['stage']} | {s.get('solver', '–')} | "
+                         f"{_f(s.get('highs_seconds'), 3)} | {s.get('simplex_iterations', '–')} | "
+                         f"{s.get('ipm_iterations', '–')} | {s.get('rows', '–')} |")
         ref = rec.get("reference")
         if ref:
             lines.append(f"| {rec['case']} | *reference (MPS)* | {ref['solver']} | {_f(ref['highs_seconds'], 3)} | "

@@ -126,22 +126,29 @@ def reference_solve(mps: Path, options: Any) -> dict[str, Any]:
     start = time.perf_counter()
     h.readModel(str(mps))
     read = time.perf_counter() - start
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     h.run()
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - cpu
     info = h.getInfo()
-    return {"highs_seconds": round(h.getRunTime(), 6), "wall_seconds": round(wall, 6), "read_seconds": round(read, 6),
+    return {"highs_seconds": round(h.getRunTime(), 6), "wall_seconds": round(wall, 6), "cpu_seconds": round(cpu, 6),
+            "read_seconds": round(read, 6),
             "status": h.modelStatusToString(h.getModelStatus()), "objective_lp": float(info.objective_function_value),
             "simplex_iterations": int(info.simplex_iteration_count), "ipm_iterations": int(info.ipm_iteration_count),
             "crossover_iterations": int(info.crossover_iteration_count), "solver": _option(h, "solver"),
             "mps_bytes": mps.stat().st_size}
 
 
-def run_case(case: Case, work: Path) -> dict[str, Any]:
-    """Run ``case`` in this process with the probe on; returns its record (see the suite's README)."""
+VARIANTS = ("shipped", "face-hold")
+"""``shipped``: the code as it is. ``face-hold``: what-if for a proposed change to
+``fiscal_opt.stages`` — the tie-break holds the optimum by fixing the optimal face
+(``engine.hold_optimal_face()``) instead of adding the objective as a dense row (docs/performance.md)."""
+
+
+def run_case(case: Case, work: Path, variant: str = "shipped") -> dict[str, Any]:
+    """Run ``case`` in this process with the probe on; returns its record."""
     record: dict[str, Any] = {"case": case.name, "size": case.size, "regions": case.regions, "years": case.years,
                               "services": case.services, "policy": case.policy, "policy_file": case.policy_file.name,
-                              "engine": ENGINE}
+                              "engine": ENGINE, "variant": variant}
     generated = time.perf_counter()
     path = instance_path(case)
     record["generate_seconds"] = round(time.perf_counter() - generated, 3)
@@ -165,6 +172,8 @@ def run_case(case: Case, work: Path) -> dict[str, Any]:
     probe.wrap(api, "solve", "verify")
     for engine in (DirectHighs, PyomoHighs):
         probe.wrap(engine, "run", "solve", after=rec.ran)
+    if variant == "face-hold":
+        probe.replace(stages, "_hold", lambda engine, cost, value: engine.hold_optimal_face())
     wall = time.perf_counter()
     try:
         with probe.phase("load"):
@@ -188,6 +197,7 @@ def run_case(case: Case, work: Path) -> dict[str, Any]:
     phases = probe.table()
     record["phases"] = {name: phases[name] for name in PHASES if name in phases}
     record["end_to_end_seconds"] = round(sum(p["seconds"] for p in record["phases"].values()), 6)
+    record["end_to_end_cpu_seconds"] = round(sum(p["cpu_seconds"] for p in record["phases"].values()), 6)
     record["peak_mb"] = round(max(p["peak_mb"] for p in record["phases"].values()), 1)
     record["peak_per_phase"] = probe.hwm_reset
     record["status"] = result.status
@@ -201,6 +211,8 @@ def run_case(case: Case, work: Path) -> dict[str, Any]:
         record["reference"] = reference_solve(rec.mps, rec.options)
         ref = record["reference"]["highs_seconds"]
         record["ratio"] = round(record["end_to_end_seconds"] / ref, 3) if ref > 0 else None
+        ref_cpu = record["reference"]["cpu_seconds"]
+        record["ratio_cpu"] = round(record["end_to_end_cpu_seconds"] / ref_cpu, 3) if ref_cpu > 0 else None
         primary = record["stages"][0].get("objective_lp") if record["stages"] else None
         if primary is not None:
             ref_obj = record["reference"]["objective_lp"]
@@ -213,10 +225,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("case", choices=sorted(CASES))
     parser.add_argument("--out", type=Path, required=True, help="JSON file for the case's record")
     parser.add_argument("--keep-mps", action="store_true", help="keep the reference MPS file beside the JSON")
+    parser.add_argument("--variant", choices=VARIANTS, default="shipped", help="what-if variants of the pipeline")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="fiscal-opt-bench-case-"))
     try:
-        record = run_case(CASES[args.case], work)
+        record = run_case(CASES[args.case], work, args.variant)
         if args.keep_mps and (work / f"{args.case}.mps").exists():
             shutil.copy(work / f"{args.case}.mps", args.out.with_suffix(".mps"))
     finally:

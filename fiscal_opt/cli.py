@@ -24,7 +24,7 @@ err_console = Console(stderr=True)
 
 SHOWN_REGIONS = 40
 COMPARE_COLUMNS = {"policy": "policy", "year": "year", "weighted_shortfall": "shortfall", "min_coverage": "min cov",
-                   "budget_used": "used", "gini": "gini", "theil_t": "theil T", "max_min_ratio": "max/min",
+                   "budget_used": "used", "gini": "gini", "max_min_ratio": "max/min",
                    "budget_shadow_price": "price"}
 TERMINAL_COLUMNS = {"special_fund": "special", "baseline_transfer": "formula", "difference": "vs formula"}
 
@@ -45,7 +45,7 @@ def _formats(text: str) -> tuple[str, ...]:
 def _number(v: float | None) -> str:
     if v is None or v != v:
         return ""
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.4g}"
+    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
 def _timed_load(path: Path):  # noqa: ANN202 - (Instance, seconds), imported lazily

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import highspy
 import numpy as np
-import pyomo.environ as pyo
+import pyomo.core as pyo  # not pyomo.environ: its solver and modelling plugins took 1 s of every start
+from pyomo.common.gc_manager import PauseGC
 from pyomo.common.tee import capture_output
 from pyomo.core.base.matrix_constraint import MatrixConstraint
 
@@ -34,12 +35,45 @@ IIS_STRATEGY = 2
 
 @dataclass(frozen=True)
 class SolverOptions:
-    """HiGHS settings: ``method`` is ``choose`` (HiGHS decides), ``simplex`` or ``ipm``;
-    ``time_limit`` in seconds per stage; ``threads`` 0 lets HiGHS decide."""
+    """HiGHS settings: ``method`` is ``choose`` (fiscal_opt's rule by problem shape, see
+    :func:`choose_method`), ``simplex``, ``ipm`` (interior point, then crossover to a basis) or
+    ``highs`` (HiGHS's own choice); ``time_limit`` in seconds per stage; ``threads`` 0 lets HiGHS
+    decide."""
 
     method: str = "choose"
     time_limit: float | None = None
     threads: int = 0
+
+
+IPM_MIN_ROWS = 200_000
+"""Interior point (with crossover) from this many rows on. The dual simplex's iteration count
+grows with the rows and each iteration gets dearer, the interior point's work grows about
+linearly: at 40,000 regions × 1 year (300,000 rows) the interior point took half the time of the
+simplex; at 75,000-108,000 rows (10,000 × 1, 2,850 × 5) the simplex still took 25-40 % fewer CPU
+seconds, and it leaves the basis that later stages warm-start from (docs/performance.md)."""
+
+IPM_MAX_DENSE_SHARE = 0.2
+"""…but never when a column sits in more than this share of the rows: max-min's coverage level
+z is in every coverage row (about half the rows), which fills the interior point's normal
+equations; there the simplex was 3-10 times faster."""
+
+
+def choose_method(lp: highspy.HighsLp) -> str:
+    """The HiGHS algorithm for ``lp`` by shape (measurements in docs/performance.md): ``ipm`` for
+    at least :data:`IPM_MIN_ROWS` rows when no column sits in more than
+    :data:`IPM_MAX_DENSE_SHARE` of them, else ``simplex``."""
+    index = np.asarray(lp.a_matrix_.index_)
+    if lp.num_row_ < IPM_MIN_ROWS or not index.size:
+        return "simplex"
+    densest = int(np.bincount(index, minlength=max(lp.num_col_, 1)).max())
+    return "ipm" if densest <= IPM_MAX_DENSE_SHARE * lp.num_row_ else "simplex"
+
+
+DUAL, PRIMAL = 1, 4
+"""HiGHS ``simplex_strategy`` values: the dual simplex (HiGHS's default) and the primal simplex."""
+
+FACE_TOLERANCE = 1e-9
+"""Reduced costs and duals above this (LP units) mark a column or row as fixed on the optimal face."""
 
 
 def highs_version() -> str:
@@ -52,34 +86,46 @@ def _matrix_components(model: pyo.ConcreteModel) -> list[MatrixConstraint]:
 
 
 def _bounds(values: list, default: float) -> np.ndarray:
-    return np.array([default if v is None else v for v in values], dtype=float)
+    """Pyomo bounds (``None`` for none) as floats, ``default`` for ``None``."""
+    return np.fromiter((default if v is None else v for v in values), dtype=float, count=len(values))
+
+
+def _positions(columns: list, variables: list) -> np.ndarray:
+    """The column index of each of ``variables`` in ``columns`` (by identity), vectorised."""
+    ids = np.fromiter(map(id, columns), dtype=np.uint64, count=len(columns))
+    wanted = np.fromiter(map(id, variables), dtype=np.uint64, count=len(variables))
+    order = np.argsort(ids)
+    at = np.searchsorted(ids[order], wanted)
+    at = order[np.minimum(at, len(ids) - 1)] if len(ids) else at
+    if len(wanted) and not np.array_equal(ids[at], wanted):
+        raise SolverError("the objective uses a variable that is not a column of the model")
+    return at
 
 
 def highs_lp(model: pyo.ConcreteModel) -> highspy.HighsLp:
     """The model as a HighsLp, read in bulk from its variables, MatrixConstraints and objective."""
     columns = model._columns
-    position = {id(v): i for i, v in enumerate(columns)}
     lp = highspy.HighsLp()
     n = len(columns)
     lp.num_col_ = n
-    lp.col_lower_ = _bounds([v._lb for v in columns], -highspy.kHighsInf)
-    lp.col_upper_ = _bounds([v._ub for v in columns], highspy.kHighsInf)
-    cost = np.zeros(n)
-    expr = model.objective.expr
-    idx = [position[id(v)] for v in expr.linear_vars]
-    cost[idx] = expr.linear_coefs
-    lp.col_cost_ = cost
-    lp.offset_ = float(expr.constant)
-    comps = _matrix_components(model)
-    starts, indices, values, lows, ups = [np.zeros(1, dtype=np.int64)], [], [], [], []
-    nnz = 0
-    for comp in comps:
-        starts.append(np.asarray(comp._A_indptr[1:], dtype=np.int64) + nnz)
-        indices.append(np.asarray(comp._A_indices, dtype=np.int64))
-        values.append(np.asarray(comp._A_data, dtype=float))
-        lows.append(_bounds(comp._lower, -highspy.kHighsInf))
-        ups.append(_bounds(comp._upper, highspy.kHighsInf))
-        nnz += len(comp._A_data)
+    with PauseGC():
+        lp.col_lower_ = _bounds([v._lb for v in columns], -highspy.kHighsInf)
+        lp.col_upper_ = _bounds([v._ub for v in columns], highspy.kHighsInf)
+        cost = np.zeros(n)
+        expr = model.objective.expr
+        cost[_positions(columns, list(expr.linear_vars))] = expr.linear_coefs
+        lp.col_cost_ = cost
+        lp.offset_ = float(expr.constant)
+        comps = _matrix_components(model)
+        starts, indices, values, lows, ups = [np.zeros(1, dtype=np.int64)], [], [], [], []
+        nnz = 0
+        for comp in comps:
+            starts.append(np.asarray(comp._A_indptr[1:], dtype=np.int64) + nnz)
+            indices.append(np.asarray(comp._A_indices, dtype=np.int64))
+            values.append(np.asarray(comp._A_data, dtype=float))
+            lows.append(_bounds(comp._lower, -highspy.kHighsInf))
+            ups.append(_bounds(comp._upper, highspy.kHighsInf))
+            nnz += len(comp._A_data)
     lp.num_row_ = int(sum(len(lo) for lo in lows))
     lp.row_lower_ = np.concatenate(lows) if lows else np.zeros(0)
     lp.row_upper_ = np.concatenate(ups) if ups else np.zeros(0)
@@ -93,30 +139,44 @@ def highs_lp(model: pyo.ConcreteModel) -> highspy.HighsLp:
 
 
 class DirectHighs:
-    """highspy fed in bulk from the Pyomo model; stages modify it in place (warm start)."""
+    """highspy fed in bulk from the Pyomo model; stages modify it in place (warm start).
+
+    The first solve uses ``options.method`` (``choose``: :func:`choose_method`); every later stage
+    re-solves with the simplex from the basis the previous stage left, which is what makes a stage
+    that only changes the objective or adds a row cheap.
+    """
 
     name = "highs"
 
     def __init__(self, model: pyo.ConcreteModel, options: SolverOptions):
         with capture_output(capture_fd=True):  # HiGHS prints a banner when the first instance is made
             self.h = highspy.Highs()
+        lp = highs_lp(model)
+        self.method = {"choose": choose_method(lp), "highs": "choose"}.get(options.method, options.method)
+        if self.method not in ("choose", "simplex", "ipm"):
+            raise SolverError(f"unknown method {options.method!r}; choose one of choose, simplex, ipm, highs")
         self.h.setOptionValue("output_flag", False)
-        self.h.setOptionValue("solver", options.method)
+        self.h.setOptionValue("solver", self.method)
         self.h.setOptionValue("threads", options.threads)
-        if options.time_limit is not None:
-            self.h.setOptionValue("time_limit", float(options.time_limit))
-        self.h.passModel(highs_lp(model))
-        self.n_cols = len(model._columns)
+        self.time_limit = options.time_limit
+        if self.time_limit is not None:
+            self.h.setOptionValue("time_limit", float(self.time_limit))
+        self.h.passModel(lp)
+        self.n_cols = lp.num_col_
         self.solve_seconds = 0.0
         self.iterations = 0
+        self.runs = 0
+        self.new_objective = self.new_rows = False
 
     def set_cost(self, cost: np.ndarray, offset: float = 0.0) -> None:
         self.h.changeColsCost(self.n_cols, np.arange(self.n_cols, dtype=np.int32), np.asarray(cost, dtype=float))
         self.h.changeObjectiveOffset(float(offset))
+        self.new_objective = True
 
     def add_row(self, cols: np.ndarray, vals: np.ndarray, lower: float, upper: float) -> None:
         self.h.addRow(float(lower), float(upper), len(cols), np.asarray(cols, dtype=np.int32),
                       np.asarray(vals, dtype=float))
+        self.new_rows = True
 
     def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
         if len(cols):
@@ -130,12 +190,52 @@ class DirectHighs:
 
     def run(self) -> str:
         """Solve; returns ``optimal``, ``infeasible``, ``unbounded``, ``time_limit``, …"""
+        if self.runs and self.h.getBasis().valid:
+            # warm start from the previous stage's basis. After a new objective alone (max-min's
+            # second stage: z held by a bound) that basis is still primal feasible and the primal
+            # simplex goes on from it: 7 times fewer CPU seconds than the dual simplex, which
+            # restarted its search. With new rows as well (the tie-break's dense held-objective
+            # row) the primal simplex was 4.5 times slower than the dual at 2,850 × 5: keep the
+            # dual there (docs/performance.md)
+            self.h.setOptionValue("solver", "simplex")
+            self.h.setOptionValue("simplex_strategy", PRIMAL if self.new_objective and not self.new_rows else DUAL)
+        self.new_objective = self.new_rows = False
+        clock = self.h.getRunTime()  # HiGHS's run clock adds up over the runs of one instance
+        if self.time_limit is not None:
+            self.h.setOptionValue("time_limit", clock + float(self.time_limit))
         self.h.run()
+        self.runs += 1
         info = self.h.getInfo()
-        self.solve_seconds += self.h.getRunTime()
+        self.solve_seconds += self.h.getRunTime() - clock
         self.iterations += max(info.simplex_iteration_count, 0) + max(info.ipm_iteration_count, 0)
         text = self.h.modelStatusToString(self.h.getModelStatus())
         return STATUS.get(text, text)
+
+    def hold_optimal_face(self, tolerance: float = FACE_TOLERANCE) -> None:
+        """Keep the last stage's optimum by restricting the LP to its optimal face.
+
+        A feasible point is optimal exactly when it is complementary to the optimal duals: every
+        column with a non-zero reduced cost stays at its bound and every row with a non-zero dual
+        stays at its bound. Fixing those columns and rows holds the optimum with no extra row, so
+        the next stage stays as sparse as the first (a held objective row is as dense as the
+        objective and made the tie-break stage cost as much as the primary solve), presolve drops
+        the fixed part, and the optimum is held exactly rather than within a slack.
+        """
+        sol, basis, lp = self.h.getSolution(), self.h.getBasis(), self.h.getLp()
+        if not (sol.dual_valid and basis.valid):
+            raise SolverError("the optimal face needs the duals and basis of an optimal solve")
+        col_value, col_dual = np.asarray(sol.col_value, dtype=float), np.asarray(sol.col_dual, dtype=float)
+        basic = highspy.HighsBasisStatus.kBasic
+        col_basic = np.fromiter((st == basic for st in basis.col_status), dtype=bool, count=len(col_value))
+        fix = np.flatnonzero(~col_basic & (np.abs(col_dual) > tolerance))
+        self.set_col_bounds(fix, col_value[fix], col_value[fix])
+        row_value, row_dual = np.asarray(sol.row_value, dtype=float), np.asarray(sol.row_dual, dtype=float)
+        row_basic = np.fromiter((st == basic for st in basis.row_status), dtype=bool, count=len(row_value))
+        rows = np.flatnonzero(~row_basic & (np.abs(row_dual) > tolerance))
+        if len(rows):
+            lower, upper = np.asarray(lp.row_lower_, dtype=float)[rows], np.asarray(lp.row_upper_, dtype=float)[rows]
+            at = np.where(np.abs(row_value[rows] - lower) <= np.abs(row_value[rows] - upper), lower, upper)
+            self.h.changeRowsBounds(len(rows), rows.astype(np.int32), at, at)
 
     def objective(self) -> float:
         return float(self.h.getInfo().objective_function_value)
@@ -148,14 +248,49 @@ class DirectHighs:
         return np.array(sol.row_dual, dtype=float) if sol.dual_valid else None
 
     def row_ranges(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        """Range of each row's bound over which its dual stays valid (needs a basis)."""
-        if not self.h.getBasis().valid:
+        """Range of each row's bound over which its dual stays valid (needs a basis).
+
+        A row at a bound: how far the bound can move before a basic variable reaches one of its
+        own bounds (the primal ratio test along B⁻¹eₖ; one basis solve per row, the figures
+        HiGHS's ``getRanging`` gives, which instead ranges every row and column with a solve per
+        nonbasic column: longer than the solve itself on large instances). A row off its bounds
+        has dual 0, valid while the bound does not cross the row's activity.
+        """
+        basis = self.h.getBasis()
+        if not basis.valid:
             return None
-        status, ranging = self.h.getRanging()
+        status, basic = self.h.getBasicVariables()
         if status != highspy.HighsStatus.kOk:
             return None
-        return (np.array(ranging.row_bound_dn.value_, dtype=float)[rows],
-                np.array(ranging.row_bound_up.value_, dtype=float)[rows])
+        lp, sol = self.h.getLp(), self.h.getSolution()
+        col_value, row_value = np.asarray(sol.col_value, dtype=float), np.asarray(sol.row_value, dtype=float)
+        row_lower, row_upper = np.asarray(lp.row_lower_, dtype=float), np.asarray(lp.row_upper_, dtype=float)
+        basic = np.asarray(basic, dtype=np.int64)
+        is_col = basic >= 0
+        col, row = np.where(is_col, basic, 0), np.where(is_col, 0, -basic - 1)
+        lower = np.where(is_col, np.asarray(lp.col_lower_, dtype=float)[col], row_lower[row])
+        upper = np.where(is_col, np.asarray(lp.col_upper_, dtype=float)[col], row_upper[row])
+        value = np.clip(np.where(is_col, col_value[col], row_value[row]), lower, upper)
+        sign = np.where(is_col, 1.0, -1.0)  # HiGHS's logical variable of a row is minus its activity
+        rows = np.asarray(rows, dtype=np.int64)
+        down, up = np.empty(len(rows)), np.empty(len(rows))
+        for i, k in enumerate(rows):
+            activity = row_value[k]
+            if basis.row_status[k] == highspy.HighsBasisStatus.kBasic:
+                down[i], up[i] = (activity, np.inf) if np.isfinite(row_upper[k]) else (-np.inf, activity)
+                continue
+            unit = np.zeros(len(row_value))
+            unit[k] = 1.0
+            status, solved = self.h.getBasisSolve(unit)
+            if status != highspy.HighsStatus.kOk:
+                return None
+            move = sign * np.where(np.abs(solved) > 1e-9, solved, 0.0)  # basic values per unit rise
+            with np.errstate(divide="ignore", invalid="ignore"):
+                rise = np.where(move > 0, (upper - value) / move, np.where(move < 0, (lower - value) / move, np.inf))
+                fall = np.where(move < 0, (upper - value) / -move, np.where(move > 0, (lower - value) / -move, np.inf))
+            down[i] = activity - (fall.min() if fall.size else np.inf)
+            up[i] = activity + (rise.min() if rise.size else np.inf)
+        return down, up
 
     def iis(self) -> tuple[np.ndarray, np.ndarray] | None:
         """Rows and columns of an irreducible infeasible subset, when HiGHS finds one."""
@@ -172,6 +307,7 @@ class PyomoHighs:
     name = "pyomo-highs"
 
     def __init__(self, model: pyo.ConcreteModel, options: SolverOptions):
+        import pyomo.environ  # noqa: F401 - registers the plugins Pyomo's solver interfaces expect
         from pyomo.contrib.solver.solvers.highs import Highs
 
         self.model = model
@@ -204,7 +340,7 @@ class PyomoHighs:
             self.rows[int(r)].deactivate()
 
     def run(self) -> str:
-        opts = {"solver": self.options.method}
+        opts = {"solver": {"highs": "choose"}.get(self.options.method, self.options.method)}  # choose: HiGHS decides
         self.results = self.solver.solve(self.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
                                          time_limit=self.options.time_limit, solver_options=opts)
         self.solve_seconds += float(self.results.timing_info.wall_time or 0.0)
@@ -214,6 +350,26 @@ class PyomoHighs:
                    "infeasibleOrUnbounded": "infeasible_or_unbounded", "maxTimeLimit": "time_limit",
                    "iterationLimit": "iteration_limit"}
         return mapping.get(cond, cond)
+
+    def hold_optimal_face(self, tolerance: float = FACE_TOLERANCE) -> None:
+        """As :meth:`DirectHighs.hold_optimal_face`, on the Pyomo model: columns with a non-zero
+        reduced cost are fixed at their value, rows with a non-zero dual at their active bound."""
+        assert self.results is not None
+        loader = self.results.solution_loader
+        loader.load_vars()  # the rows' activities below are evaluated at the solution
+        primals = loader.get_vars()
+        for var, reduced in loader.get_reduced_costs().items():
+            if abs(reduced) > tolerance:
+                var.setlb(primals[var])
+                var.setub(primals[var])
+        active = [r for r in self.rows + list(self.model.stage_rows.values()) if r.active]
+        for row, dual in loader.get_duals(active).items():
+            if abs(dual) > tolerance:
+                activity = pyo.value(row.body)
+                lower, upper = row.lb, row.ub
+                at = lower if upper is None or (lower is not None and abs(activity - lower) <= abs(activity - upper)) \
+                    else upper
+                row.set_value((at, row.body, at))
 
     def objective(self) -> float:
         assert self.results is not None
