@@ -95,6 +95,7 @@ class LinearProgram:
     row_lower: list[np.ndarray] = field(default_factory=list)
     row_upper: list[np.ndarray] = field(default_factory=list)
     _coo: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = field(default_factory=list)
+    _matrix: CSR | None = None
     n_cols: int = 0
     n_rows: int = 0
 
@@ -131,6 +132,7 @@ class LinearProgram:
             cols = np.concatenate([cols, slack_cols])
             vals = np.concatenate([vals, sign])
         self._coo.append((rows + self.n_rows, cols, vals))
+        self._matrix = None
         self.row_lower.append(lo)
         self.row_upper.append(up)
         self.row_blocks[name] = block
@@ -138,12 +140,18 @@ class LinearProgram:
         return block
 
     def matrix(self) -> CSR:
-        """The constraint matrix A (rows × columns), CSR with sorted indices and no explicit zeros."""
-        if not self._coo:
-            empty = np.zeros(0, dtype=np.int64)
-            return CSR(np.zeros(0), empty, np.zeros(self.n_rows + 1, dtype=np.int64), (self.n_rows, self.n_cols))
-        return CSR.from_coo(np.concatenate([c[0] for c in self._coo]), np.concatenate([c[1] for c in self._coo]),
-                            np.concatenate([c[2] for c in self._coo]), (self.n_rows, self.n_cols))
+        """The constraint matrix A (rows × columns), CSR with sorted indices and no explicit zeros
+        (built once, again only after rows are added)."""
+        if self._matrix is None or self._matrix.shape != (self.n_rows, self.n_cols):
+            if not self._coo:
+                empty = np.zeros(0, dtype=np.int64)
+                self._matrix = CSR(np.zeros(0), empty, np.zeros(self.n_rows + 1, dtype=np.int64),
+                                   (self.n_rows, self.n_cols))
+            else:
+                self._matrix = CSR.from_coo(np.concatenate([c[0] for c in self._coo]),
+                                            np.concatenate([c[1] for c in self._coo]),
+                                            np.concatenate([c[2] for c in self._coo]), (self.n_rows, self.n_cols))
+        return self._matrix
 
     def bounds(self) -> tuple[np.ndarray, np.ndarray]:
         """Column lower and upper bounds."""

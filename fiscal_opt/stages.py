@@ -2,8 +2,8 @@
 
 Stages: the primary objective; for ``max_min_coverage`` the coverage level z is then held and the
 weighted shortfall minimised; ``leximin_coverage`` raises, fixes and raises again; every objective
-ends with a tie-break stage that holds the optimum and each year's total special fund and picks one
-allocation among equally good ones (see :func:`fiscal_opt.model._objectives`), so the same input
+ends with a tie-break stage that holds the optimal face (and each year's total special fund where
+the budget does not bind) and picks one allocation among equally good ones (see :func:`fiscal_opt.model._objectives`), so the same input
 always gives the same answer.
 """
 
@@ -22,8 +22,11 @@ from .model import Formulation
 from .pyomo_model import to_pyomo
 from .solution import Solution
 
-OPTIMALITY_SLACK = 1e-7
-"""Relative room (and absolute, in LP units) left when a stage's optimum is held for the next."""
+OPTIMALITY_SLACK = 1e-9
+"""Relative room left when max-min's coverage level is held for the next stage."""
+
+FACE_DUAL = 1e-9
+"""A budget row whose dual is larger than this binds: the optimal face keeps its total."""
 
 LEXIMIN_MAX_STAGES = 200
 """Leximin raises at most this many coverage levels; remaining cells keep the last level."""
@@ -42,11 +45,20 @@ def _check(status: str, engine: DirectHighs | PyomoHighs, f: Formulation, stage:
     raise SolverError(f"HiGHS ended the {stage} stage with status {status!r}; no answer is reported")
 
 
-def _hold(engine: DirectHighs | PyomoHighs, cost: np.ndarray, value: float) -> None:
-    """Add the row ``cost @ x <= value + slack`` that keeps a stage's optimum (``value`` without
-    the objective's constant, so the slack is relative to what the allocation changes)."""
-    nz = np.flatnonzero(cost)
-    engine.add_row(nz, cost[nz], -np.inf, value + OPTIMALITY_SLACK * max(1.0, abs(value)))
+def _hold_for_tie_break(f: Formulation, engine: DirectHighs | PyomoHighs) -> None:
+    """Keep the optimum found so far: fix the optimal face (columns with a non-zero reduced cost and
+    rows with a non-zero dual stay at their bounds), and keep each year's total special fund where
+    the budget does not bind (there the face alone would let the tie-break move money out)."""
+    spent = engine.values()[f.x_cols]
+    duals = engine.row_duals()
+    engine.hold_optimal_face()
+    budget = f.lp.row_blocks.get("budget")
+    for t in range(len(f.params.years)):
+        if budget is not None and duals is not None and abs(duals[budget.start + t]) > FACE_DUAL:
+            continue
+        in_year = f.cell_t == t
+        total = float(spent[in_year].sum())
+        engine.add_row(f.x_cols[in_year], np.ones(int(in_year.sum())), total, total)
 
 
 def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs", tie_break: bool = True,
@@ -91,12 +103,7 @@ def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs
         engine.set_cost(held_cost, held_offset)
         held_value = stage("weighted_shortfall")
     if tie_break:
-        _hold(engine, held_cost, held_value - held_offset)
-        spent = engine.values()[f.x_cols]
-        for t in range(len(f.params.years)):
-            cols = f.x_cols[f.cell_t == t]
-            total = float(spent[f.cell_t == t].sum())
-            engine.add_row(cols, np.ones(len(cols)), total, total)
+        _hold_for_tie_break(f, engine)
         engine.set_cost(obj["tie_break"][0])
         stage("tie_break")
     timings["solve"] = engine.solve_seconds
@@ -150,8 +157,9 @@ def _extract(f: Formulation, engine: DirectHighs | PyomoHighs, first: float, dua
     x = np.zeros((R, S, T))
     x[f.cell_r, f.cell_s, f.cell_t] = values[f.x_cols] * ms
     y = np.zeros((R, T))
-    y[f.pay_r, f.pay_t] = values[f.y_cols] * ms
     np.clip(x, 0.0, p.ceiling, out=x)
+    lower, upper = lp.bounds()
+    y[f.pay_r, f.pay_t] = np.clip(values[f.y_cols], lower[f.y_cols], upper[f.y_cols]) * ms  # solver tolerance
     if p.special_fund is not None and f.policy.objective != "min_budget":
         spent = x.sum(axis=(0, 1))
         over = spent > p.special_fund
