@@ -76,6 +76,14 @@ FACE_TOLERANCE = 1e-9
 """Reduced costs and duals above this (LP units) mark a column or row as fixed on the optimal face."""
 
 
+def _face_value(value: np.ndarray, reduced: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> np.ndarray:
+    """Where a column with a non-zero reduced cost sits on the optimal face (minimising): its lower
+    bound when the reduced cost is positive, its upper bound when negative — the bound itself, not
+    the solver's value, which may lie outside it by the feasibility tolerance."""
+    at = np.where(reduced > 0, lower, upper)
+    return np.where(np.isfinite(at), at, value)
+
+
 def highs_version() -> str:
     """The HiGHS version highspy embeds, e.g. ``1.11.0``."""
     return f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
@@ -228,7 +236,9 @@ class DirectHighs:
         basic = highspy.HighsBasisStatus.kBasic
         col_basic = np.fromiter((st == basic for st in basis.col_status), dtype=bool, count=len(col_value))
         fix = np.flatnonzero(~col_basic & (np.abs(col_dual) > tolerance))
-        self.set_col_bounds(fix, col_value[fix], col_value[fix])
+        at = _face_value(col_value[fix], col_dual[fix], np.asarray(lp.col_lower_, dtype=float)[fix],
+                         np.asarray(lp.col_upper_, dtype=float)[fix])
+        self.set_col_bounds(fix, at, at)
         row_value, row_dual = np.asarray(sol.row_value, dtype=float), np.asarray(sol.row_dual, dtype=float)
         row_basic = np.fromiter((st == basic for st in basis.row_status), dtype=bool, count=len(row_value))
         rows = np.flatnonzero(~row_basic & (np.abs(row_dual) > tolerance))
@@ -360,8 +370,11 @@ class PyomoHighs:
         primals = loader.get_vars()
         for var, reduced in loader.get_reduced_costs().items():
             if abs(reduced) > tolerance:
-                var.setlb(primals[var])
-                var.setub(primals[var])
+                lower = np.array([-np.inf if var.lb is None else var.lb])
+                upper = np.array([np.inf if var.ub is None else var.ub])
+                at = float(_face_value(np.array([primals[var]]), np.array([reduced]), lower, upper)[0])
+                var.setlb(at)
+                var.setub(at)
         active = [r for r in self.rows + list(self.model.stage_rows.values()) if r.active]
         for row, dual in loader.get_duals(active).items():
             if abs(dual) > tolerance:

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from .results import Result
 
 METRIC_COLUMNS = ["gini", "theil_t", "theil_l", "cv", "max_min_ratio"]
+REPORT_REGIONS = 200
+"""Regions listed in a report; the rest are in regions.csv."""
 
 
 def region_table(result: Result) -> pd.DataFrame:
@@ -72,12 +74,20 @@ def _cell(v: object) -> str:
     return html.escape(str(v)).replace("|", "\\|").replace("\n", " ")
 
 
+def _regions_shown(result: Result) -> tuple[pd.DataFrame, str]:
+    table = region_table(result)
+    rest = len(table) - REPORT_REGIONS
+    return table.head(REPORT_REGIONS), (f"The first {REPORT_REGIONS} of {len(table)} regions; all are in regions.csv."
+                                        if rest > 0 else "")
+
+
 def markdown_report(result: Result) -> str:
     """The report as Markdown: headline facts, years, regions vs baseline, equity metrics."""
     metrics = result.metrics[["year", "state"] + METRIC_COLUMNS]
+    regions, note = _regions_shown(result)
     parts = [f"# fiscal_opt report: {_cell(result.instance.name)}", "", *_headline(result, _cell), "",
              "## Budget by year", "", _md(year_table(result)), "",
-             "## Transfers by region (all years): optimum and formula baseline", "", _md(region_table(result)), "",
+             "## Transfers by region (all years): optimum and formula baseline", "", _md(regions), note, "",
              "## Equity of per-capita resources", "", _md(metrics), ""]
     violations = result.summary["soft_rule_violations"]
     if violations:
@@ -93,10 +103,11 @@ def html_report(result: Result) -> str:
     esc = html.escape
     items = "".join(f"<li>{esc(line[2:]).replace('**', '')}</li>" for line in _headline(result, str))
     metrics = result.metrics[["year", "state"] + METRIC_COLUMNS]
+    regions, note = _regions_shown(result)
     return ("<!doctype html><html><head><meta charset='utf-8'><title>fiscal_opt report: "
             f"{esc(result.instance.name)}</title></head><body>"
             f"<h1>fiscal_opt report: {esc(result.instance.name)}</h1><ul>{items}</ul>"
             f"<h2>Budget by year</h2>{year_table(result).to_html(index=False, escape=True)}"
-            f"<h2>Transfers by region</h2>{region_table(result).to_html(index=False, escape=True)}"
+            f"<h2>Transfers by region</h2>{regions.to_html(index=False, escape=True)}<p>{esc(note)}</p>"
             f"<h2>Equity of per-capita resources</h2>{metrics.to_html(index=False, escape=True)}"
             "</body></html>\n")
