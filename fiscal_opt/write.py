@@ -12,6 +12,8 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -56,8 +58,7 @@ def write_result(result: Result, out: Path, formats: tuple[str, ...]) -> Path:
     if unknown:
         raise InputError(Problem("--format", "", f"unknown format(s) {unknown}; choose from {', '.join(FORMATS)}"))
     out = Path(os.path.abspath(out))  # lexically: `x/..` is the folder above, and a link stays a link
-    tmp = _temporary_folder(out)
-    try:
+    with _atomic_folder(out) as tmp:
         if "csv" in formats:
             _csv(result.allocations, tmp / "allocations.csv")
             _csv(result.regions, tmp / "regions.csv")
@@ -74,6 +75,15 @@ def write_result(result: Result, out: Path, formats: tuple[str, ...]) -> Path:
                 for sheet, frame in (("allocations", result.allocations), ("regions", result.regions),
                                      ("metrics", result.metrics)):
                     neutralise(frame).to_excel(xl, sheet_name=sheet, index=False)
+    return out
+
+
+@contextmanager
+def _atomic_folder(out: Path) -> Iterator[Path]:
+    """A temporary folder that replaces ``out`` when the block succeeds and vanishes when it fails."""
+    tmp = _temporary_folder(out)
+    try:
+        yield tmp
         _replace(tmp, out)
     except OSError as exc:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -81,7 +91,6 @@ def write_result(result: Result, out: Path, formats: tuple[str, ...]) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out
 
 
 def check_out_folder(out: Path) -> None:
@@ -145,14 +154,6 @@ def write_infeasible(out: Path, error: Exception) -> Path:
     summary = {"status": "infeasible", "diagnosis": str(error), "rules": rules,
                "repairs": list(getattr(error, "repairs", []))}
     out = Path(os.path.abspath(out))
-    tmp = _temporary_folder(out)
-    try:
+    with _atomic_folder(out) as tmp:
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-        _replace(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise InputError(Problem(str(out), "", f"cannot write the results ({exc.strerror or exc})")) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return out
