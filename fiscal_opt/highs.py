@@ -46,27 +46,29 @@ class SolverOptions:
 
 
 IPM_MIN_ROWS = 200_000
-"""Interior point (with crossover) from this many rows on. The dual simplex's iteration count
-grows with the rows and each iteration gets dearer, the interior point's work grows about
-linearly: at 40,000 regions × 1 year (300,000 rows) the interior point took half the time of the
-simplex; at 75,000-108,000 rows (10,000 × 1, 2,850 × 5) the simplex still took 25-40 % fewer CPU
-seconds, and it leaves the basis that later stages warm-start from (docs/performance.md)."""
+"""Interior point (with crossover) only from this many rows on…"""
 
-IPM_MAX_DENSE_SHARE = 0.2
-"""…but never when a column sits in more than this share of the rows: max-min's coverage level
-z is in every coverage row (about half the rows), which fills the interior point's normal
-equations; there the simplex was 3-10 times faster."""
+IPM_LINK_SHARE = (0.1, 0.2)
+"""…and only when the densest column sits in between these shares of the rows. That is the
+single-year LP: one national total (of the per-capita floor) linking every region, 13 % of the
+rows. There, at 40,000 regions (300,000 rows), the interior point took about half the time of the
+dual simplex. In the five-year LPs each year has its own total (2.6 % of the rows) and the simplex
+won at 108,000 rows (2,850 × 5: 12.6 against 20.1 CPU s) and at 379,000 (10,000 × 5: 258 against
+345 s for the primary, and its basis warm-started the tie-break better). Max-min's coverage level
+z sits in about half the rows and fills the interior point's normal equations: 3-10 times slower.
+Below 200,000 rows the simplex won or tied (10,000 × 1: 9.6 against 12.6 CPU s) and leaves the
+basis that later stages warm-start from (docs/performance.md)."""
 
 
 def choose_method(lp: highspy.HighsLp) -> str:
     """The HiGHS algorithm for ``lp`` by shape (measurements in docs/performance.md): ``ipm`` for
-    at least :data:`IPM_MIN_ROWS` rows when no column sits in more than
-    :data:`IPM_MAX_DENSE_SHARE` of them, else ``simplex``."""
+    at least :data:`IPM_MIN_ROWS` rows whose densest column sits in a share of them within
+    :data:`IPM_LINK_SHARE`, else ``simplex``."""
     index = np.asarray(lp.a_matrix_.index_)
     if lp.num_row_ < IPM_MIN_ROWS or not index.size:
         return "simplex"
-    densest = int(np.bincount(index, minlength=max(lp.num_col_, 1)).max())
-    return "ipm" if densest <= IPM_MAX_DENSE_SHARE * lp.num_row_ else "simplex"
+    share = np.bincount(index, minlength=max(lp.num_col_, 1)).max() / lp.num_row_
+    return "ipm" if IPM_LINK_SHARE[0] <= share <= IPM_LINK_SHARE[1] else "simplex"
 
 
 DUAL, PRIMAL = 1, 4

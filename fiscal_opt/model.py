@@ -325,21 +325,20 @@ def _objectives(f: Formulation) -> None:
     for block in lp.row_blocks.values():
         if block.slack is not None:
             penalty[block.slack.columns] = f.policy.soft_penalty
-    # tie-break: among equally good allocations, keep incentives nearest the formula (a deviation
-    # costs 1, plus a small premium by (region id, year) so that which region's incentive moves is
-    # unique too), then prefer cells by (higher priority, region id, service order, year) —
-    # independent of input order
+    # tie-break (run on the optimal face): keep incentives nearest the formula (a deviation costs
+    # 2 plus a premium by (region id, year), so which region's incentive moves is unique too), then
+    # prefer cells by (higher priority, region id, service order, year), independent of input order
     tie = np.zeros(n)
     order = np.lexsort((f.cell_t, f.cell_s, p.region_ids[f.cell_r], -p.priority[f.cell_r, f.cell_t]))
     rank = np.empty(len(order))
     rank[order] = np.arange(len(order))
-    tie[f.x_cols] = (rank + 1) / max(len(order), 1) * 1e-3
+    tie[f.x_cols] = (rank + 1) / max(len(order), 1)  # steps of 1/N stay above HiGHS's 1e-7 tolerance
     dev = lp.columns_of("incentive_deviation")
     if dev.size:
         pay_order = np.lexsort((f.pay_t, p.region_ids[f.pay_r]))
         pay_rank = np.empty(len(pay_order))
         pay_rank[pay_order] = np.arange(len(pay_order))
-        tie[dev] = 1.0 + 1e-3 * (pay_rank + 1) / len(pay_order)
+        tie[dev] = 2.0 + (pay_rank + 1) / len(pay_order)  # above every cell's price: the formula first
     offset = float((p.weight * p.gap).sum() / f.scale.money)
     f.objectives = {"shortfall": (shortfall, offset), "spend": (spend, 0.0), "coverage": (coverage, 0.0),
                     "penalty": (penalty, 0.0), "tie_break": (tie, 0.0)}
