@@ -94,14 +94,12 @@ def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs
     budget = f.lp.row_blocks.get("budget")
     ranges = engine.row_ranges(budget.rows) if budget is not None else None
     levels: list[float] = []
-    held_cost, held_offset, held_value = cost + penalty, offset, first
     if policy.objective in ("max_min_coverage", "leximin_coverage"):
         levels = [-first] if policy.objective == "max_min_coverage" else _leximin(f, engine, stage, -first)
         z = f.lp.columns_of("coverage_level")
         engine.set_col_bounds(z, np.array([levels[-1] * (1 - OPTIMALITY_SLACK)]), np.array([1.0]))
-        held_cost, held_offset = obj["shortfall"][0] + penalty, obj["shortfall"][1]
-        engine.set_cost(held_cost, held_offset)
-        held_value = stage("weighted_shortfall")
+        engine.set_cost(obj["shortfall"][0] + penalty, obj["shortfall"][1])
+        stage("weighted_shortfall")
     if tie_break:
         _hold_for_tie_break(f, engine)
         engine.set_cost(obj["tie_break"][0])
@@ -188,7 +186,6 @@ def _extract(f: Formulation, engine: DirectHighs | PyomoHighs, first: float, dua
             if hit.size:
                 slacks[name] = [(block.labels[i], float(sv[i])) for i in hit]
     binding = _binding(f, activity, row_lower, row_upper, values)
-    stage_list = [{"stage": s["stage"], "objective_lp": s["objective_lp"]} for s in stages]
     notes = []
     esum = p.incentive_basis.sum(axis=0)
     for t, year in enumerate(p.years):
@@ -197,7 +194,7 @@ def _extract(f: Formulation, engine: DirectHighs | PyomoHighs, first: float, dua
                          "basis), so the incentive pool is not paid")
     return Solution(status="optimal", objective_name=objective_name, objective=objective, special_fund=x,
                     incentive=y, budget_shadow_price=prices, budget_shadow_range=price_ranges, slacks=slacks,
-                    binding=binding, stages=stage_list, coverage_levels=levels,
+                    binding=binding, stages=stages, coverage_levels=levels,
                     solver={"name": "HiGHS", "version": highs_version(), "engine": engine.name,
                             "iterations": engine.iterations, "solve_seconds": engine.solve_seconds},
                     notes=notes)
