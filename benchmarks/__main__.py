@@ -8,7 +8,6 @@ from pathlib import Path
 
 from .cases import CASES
 from .suite import CASE_TIMEOUT, DEFAULT_OUT, run_suite
-from .worker import VARIANTS
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -21,13 +20,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=CASE_TIMEOUT, help="seconds allowed per case")
     parser.add_argument("--cli-repeat", type=int, default=None, help="runs of each timed command (default 3, 1 quick)")
     parser.add_argument("--keep-mps", action="store_true", help="keep each case's reference MPS file in --out")
-    parser.add_argument("--variant", choices=VARIANTS, default="shipped",
-                        help="measure a proposed change without making it (see benchmarks.worker.VARIANTS)")
     args = parser.parse_args(argv)
     names = [n.strip() for n in args.cases.split(",") if n.strip()] or None
     try:
         records = run_suite(quick=args.quick, out=args.out, cases=names, timeout=args.timeout,
-                            cli_repeat=args.cli_repeat, keep_mps=args.keep_mps, variant=args.variant)
+                            cli_repeat=args.cli_repeat, keep_mps=args.keep_mps)
     except KeyError as exc:
         parser.error(str(exc.args[0]))
     print(f"results in {args.out / 'results.md'}")

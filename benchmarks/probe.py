@@ -123,11 +123,6 @@ class Probe:
         self._patched.append((owner, attr, original))
         setattr(owner, attr, wrapped)
 
-    def replace(self, owner: Any, attr: str, value: Any) -> None:
-        """Set ``owner.attr`` to ``value`` until :meth:`restore` (what-if variants)."""
-        self._patched.append((owner, attr, getattr(owner, attr)))
-        setattr(owner, attr, value)
-
     def restore(self) -> None:
         """Undo every :meth:`wrap`."""
         while self._patched:

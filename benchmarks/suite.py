@@ -114,12 +114,11 @@ def time_cli(repeat: int = 3) -> dict[str, Any]:
     return out
 
 
-def run_case(case: Case, timeout: float = CASE_TIMEOUT, keep_mps: Path | None = None,
-             variant: str = "shipped") -> dict[str, Any]:
+def run_case(case: Case, timeout: float = CASE_TIMEOUT, keep_mps: Path | None = None) -> dict[str, Any]:
     """Run one case in a fresh worker process; returns its record (``error`` set when it failed)."""
     with tempfile.TemporaryDirectory(prefix="fiscal-opt-bench-") as tmp:
         target = Path(tmp) / f"{case.name}.json"
-        cmd = [sys.executable, "-m", "benchmarks.worker", case.name, "--out", str(target), "--variant", variant]
+        cmd = [sys.executable, "-m", "benchmarks.worker", case.name, "--out", str(target)]
         if keep_mps is not None:
             cmd.append("--keep-mps")
         start = time.perf_counter()
@@ -158,10 +157,9 @@ def targets(cases: list[dict[str, Any]], cli: dict[str, Any] | None) -> list[dic
 
 def run_suite(quick: bool = False, out: Path = DEFAULT_OUT, cases: list[str] | None = None,
               timeout: float = CASE_TIMEOUT, cli_repeat: int | None = None, keep_mps: bool = False,
-              progress: bool = True, variant: str = "shipped") -> list[dict[str, Any]]:
+              progress: bool = True) -> list[dict[str, Any]]:
     """Run the suite (the quick cases, the named ones, or all but the optional ones) and write
-    ``results.json`` and ``results.md`` into ``out``; returns the case records. ``variant``
-    (:data:`benchmarks.worker.VARIANTS`) measures a proposed change without making it."""
+    ``results.json`` and ``results.md`` into ``out``; returns the case records."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     started = dt.datetime.now(dt.timezone.utc)
@@ -171,19 +169,19 @@ def run_suite(quick: bool = False, out: Path = DEFAULT_OUT, cases: list[str] | N
         print(f"cli: help {cli['help']['median_seconds']} s, solve {cli['solve']['median_seconds']} s", flush=True)
     records: list[dict[str, Any]] = []
     for case in select(quick, cases):
-        rec = run_case(case, timeout, out if keep_mps else None, variant)
+        rec = run_case(case, timeout, out if keep_mps else None)
         records.append(rec)
         if progress:
             print(_progress(rec), flush=True)
-        _write(out, started, quick, variant, info, cli, records)  # after each case: a long run shows progress
+        _write(out, started, quick, info, cli, records)  # after each case: a long run shows progress
     if not records:
-        _write(out, started, quick, variant, info, cli, records)
+        _write(out, started, quick, info, cli, records)
     return records
 
 
-def _write(out: Path, started: dt.datetime, quick: bool, variant: str, info: dict[str, Any], cli: dict[str, Any],
+def _write(out: Path, started: dt.datetime, quick: bool, info: dict[str, Any], cli: dict[str, Any],
            records: list[dict[str, Any]]) -> None:
-    doc = {"date": started.isoformat(timespec="seconds"), "quick": quick, "variant": variant, "machine": info,
+    doc = {"date": started.isoformat(timespec="seconds"), "quick": quick, "machine": info,
            "cli": cli, "phases": list(PHASES), "cases": records, "targets": targets(records, cli)}
     (out / "results.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     (out / "results.md").write_text(markdown(doc), encoding="utf-8")
@@ -209,8 +207,7 @@ def markdown(doc: dict[str, Any]) -> str:
     """The run as Markdown: headline table, phases, memory, command line, targets, machine."""
     m = doc["machine"]
     pk = m["packages"]
-    variant = "" if doc.get("variant", "shipped") == "shipped" else f" — what-if variant `{doc['variant']}`"
-    lines = [f"# fiscal_opt benchmark — {doc['date']}{' (quick)' if doc['quick'] else ''}{variant}", "",
+    lines = [f"# fiscal_opt benchmark — {doc['date']}{' (quick)' if doc['quick'] else ''}", "",
              f"Machine: {m['cores']} cores ({m['cores_available']} available), {m['cpu']}, {m['memory_gb']} GB; "
              f"{m['os']}; Python {m['python']}; HiGHS {pk.get('HiGHS')} (highspy {pk.get('highspy')}), "
              f"Pyomo {pk.get('pyomo')}, numpy {pk.get('numpy')}, scipy {pk.get('scipy')}, pandas {pk.get('pandas')}; "

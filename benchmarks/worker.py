@@ -138,17 +138,11 @@ def reference_solve(mps: Path, options: Any) -> dict[str, Any]:
             "mps_bytes": mps.stat().st_size}
 
 
-VARIANTS = ("shipped", "face-hold")
-"""``shipped``: the code as it is. ``face-hold``: what-if for a proposed change to
-``fiscal_opt.stages`` — the tie-break holds the optimum by fixing the optimal face
-(``engine.hold_optimal_face()``) instead of adding the objective as a dense row (docs/performance.md)."""
-
-
-def run_case(case: Case, work: Path, variant: str = "shipped") -> dict[str, Any]:
+def run_case(case: Case, work: Path) -> dict[str, Any]:
     """Run ``case`` in this process with the probe on; returns its record."""
     record: dict[str, Any] = {"case": case.name, "size": case.size, "regions": case.regions, "years": case.years,
                               "services": case.services, "policy": case.policy, "policy_file": case.policy_file.name,
-                              "engine": ENGINE, "variant": variant}
+                              "engine": ENGINE}
     generated = time.perf_counter()
     path = instance_path(case)
     record["generate_seconds"] = round(time.perf_counter() - generated, 3)
@@ -172,8 +166,6 @@ def run_case(case: Case, work: Path, variant: str = "shipped") -> dict[str, Any]
     probe.wrap(api, "solve", "verify")
     for engine in (DirectHighs, PyomoHighs):
         probe.wrap(engine, "run", "solve", after=rec.ran)
-    if variant == "face-hold":
-        probe.replace(stages, "_hold", lambda engine, cost, value: engine.hold_optimal_face())
     wall = time.perf_counter()
     try:
         with probe.phase("load"):
@@ -225,11 +217,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("case", choices=sorted(CASES))
     parser.add_argument("--out", type=Path, required=True, help="JSON file for the case's record")
     parser.add_argument("--keep-mps", action="store_true", help="keep the reference MPS file beside the JSON")
-    parser.add_argument("--variant", choices=VARIANTS, default="shipped", help="what-if variants of the pipeline")
     args = parser.parse_args(argv)
     work = Path(tempfile.mkdtemp(prefix="fiscal-opt-bench-case-"))
     try:
-        record = run_case(CASES[args.case], work, args.variant)
+        record = run_case(CASES[args.case], work)
         if args.keep_mps and (work / f"{args.case}.mps").exists():
             shutil.copy(work / f"{args.case}.mps", args.out.with_suffix(".mps"))
     finally:

@@ -563,12 +563,15 @@ def _resolve(base: Path, relative: str, file: str, key: str, lines: dict[Locatio
 
 def _missing_file(path: Path, written: str, what: str) -> str | None:
     """Why ``path`` (written ``written`` in the file) cannot be read as a ``what``, or ``None``."""
-    if path.is_file():
-        return None
-    if path.is_dir():
-        return f"{shown(written)} is a folder; expected a {what}"
-    if path.exists():
-        return f"{shown(written)} is not a regular file; expected a {what}"
+    try:
+        if path.is_file():
+            return None
+        if path.is_dir():
+            return f"{shown(written)} is a folder; expected a {what}"
+        if path.exists():
+            return f"{shown(written)} is not a regular file; expected a {what}"
+    except OSError as exc:  # a name too long for the file system, a folder that cannot be searched
+        return f"{what} {shown(written)} cannot be looked up ({exc.strerror or exc})"
     return f"{what} {shown(written)} not found (looked for {path})"
 
 

@@ -1,10 +1,12 @@
 """Running the staged solves of MODEL.md §6 on the Pyomo model and reading the answer back.
 
-Stages: the primary objective; for ``max_min_coverage`` the coverage level z is then held and the
-weighted shortfall minimised; ``leximin_coverage`` raises, fixes and raises again; every objective
-ends with a tie-break stage that holds the optimal face (and each year's total special fund where
-the budget does not bind) and picks one allocation among equally good ones (see :func:`fiscal_opt.model._objectives`), so the same input
-always gives the same answer.
+Stages: the primary objective; for ``max_min_coverage`` the optimal face of the coverage level is
+then held and the weighted shortfall minimised; ``leximin_coverage`` raises, fixes and raises
+again, then holds the last level and minimises the shortfall; every objective ends with a tie-break stage that holds the optimal face (and
+each year's total special fund where the budget does not bind) and picks one allocation among
+equally good ones (see :func:`fiscal_opt.model._objectives`), so the same input always gives the
+same answer. Stages on a held face are solved afresh with presolve, which drops the fixed part
+(:meth:`fiscal_opt.highs.DirectHighs.run`).
 """
 
 from __future__ import annotations
@@ -82,8 +84,8 @@ def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs
     timings["handoff"] = time.perf_counter() - start
     stages: list[dict] = []
 
-    def stage(name: str) -> float:
-        status = engine.run()
+    def stage(name: str, fresh: bool = False) -> float:
+        status = engine.run(fresh)
         _check(status, engine, f, "primary" if not stages else name, diagnose)
         value = engine.objective()
         stages.append({"stage": name, "objective_lp": value})
@@ -97,13 +99,16 @@ def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs
     if policy.objective in ("max_min_coverage", "leximin_coverage"):
         levels = [-first] if policy.objective == "max_min_coverage" else _leximin(f, engine, stage, -first)
         z = f.lp.columns_of("coverage_level")
+        face = policy.objective == "max_min_coverage"  # leximin's last step changed bounds after its solve
+        if face:
+            engine.hold_optimal_face()  # first: a bound change clears the solution the face is read from
         engine.set_col_bounds(z, np.array([levels[-1] * (1 - OPTIMALITY_SLACK)]), np.array([1.0]))
         engine.set_cost(obj["shortfall"][0] + penalty, obj["shortfall"][1])
-        stage("weighted_shortfall")
+        stage("weighted_shortfall", fresh=face)
     if tie_break:
         _hold_for_tie_break(f, engine)
         engine.set_cost(obj["tie_break"][0])
-        stage("tie_break")
+        stage("tie_break", fresh=True)
     timings["solve"] = engine.solve_seconds
     start = time.perf_counter()
     solution = _extract(f, engine, first, duals, ranges, levels, stages)

@@ -16,6 +16,9 @@ import pytest
 
 import fiscal_opt as fo
 from fiscal_opt.generate import generate_instance, write_instance
+from fiscal_opt.highs import DirectHighs
+from fiscal_opt.lp import LinearProgram
+from fiscal_opt.pyomo_model import to_pyomo
 
 REPO = Path(__file__).resolve().parents[1]
 INSTANCES = sorted((REPO / "instances").glob("*.yaml"))
@@ -112,3 +115,30 @@ def test_the_tie_break_keeps_the_optimum(generated: Path, policy: str) -> None:
     assert shortfall[1] == pytest.approx(shortfall[0], rel=OBJECTIVE_RTOL)
     scale = ALLOCATION_TOL * max(float(fast.params.ceiling.max(initial=0.0)), 1.0)
     np.testing.assert_allclose(fast.solution.special_fund, plain.solution.special_fund, rtol=0, atol=scale)
+
+
+def _tiny_engine() -> DirectHighs:
+    """min −a − b subject to a + b ≤ 1, 0 ≤ a, b ≤ 1, handed to HiGHS through its Pyomo model."""
+    lp = LinearProgram()
+    lp.add_vars("x", [("a",), ("b",)], 0.0, 1.0)
+    lp.add_rows("total", [("all",)], np.array([0, 0]), np.array([0, 1]), np.ones(2), upper=1.0)
+    return DirectHighs(to_pyomo(lp, np.array([-1.0, -1.0])), fo.SolverOptions())
+
+
+def test_a_fresh_stage_solves_the_held_face_and_restores_the_tolerance() -> None:
+    engine = _tiny_engine()
+    assert engine.run() == "optimal" and engine.objective() == pytest.approx(-1.0)
+    engine.hold_optimal_face()
+    engine.set_cost(np.array([1.0, 2.0]))  # on the face a + b = 1: cheapest is a = 1, b = 0
+    assert engine.run(fresh=True) == "optimal"
+    np.testing.assert_allclose(engine.values(), [1.0, 0.0], atol=1e-9)
+    assert engine.h.getOptionValue("primal_feasibility_tolerance")[1] == pytest.approx(1e-7)
+
+
+def test_a_fresh_stage_that_cannot_be_solved_reports_its_status() -> None:
+    # the held face made infeasible: the fresh solve, the looser retry and the warm start all fail
+    engine = _tiny_engine()
+    assert engine.run() == "optimal"
+    engine.add_row(np.array([0, 1]), np.array([1.0, 1.0]), 1.5, 2.0)
+    assert engine.run(fresh=True) == "infeasible"
+    assert engine.h.getOptionValue("primal_feasibility_tolerance")[1] == pytest.approx(1e-7)

@@ -112,3 +112,15 @@ def test_determinism_of_the_whole_summary(tmp_path):
     first, second = fo.solve(inst).summary, fo.solve(inst).summary
     first.pop("timings"), second.pop("timings")
     assert first == second
+
+
+def test_an_instance_with_nothing_to_fund_solves_to_zero(solve_spec):
+    # local funding covers every standard cost and there is no incentive pool: the LP has no
+    # columns at all (HiGHS reports such a model as "Empty"), and the answer is to pay nothing
+    spec = two_regions()
+    spec["services"]["basic"]["local_share"] = 1.0
+    res = solve_spec(spec)
+    assert res.solution.status == "optimal"
+    assert res.solution.special_fund.sum() == 0.0
+    assert res.solution.objective == 0.0
+    assert res.summary["status"] == "optimal"
