@@ -20,6 +20,7 @@ _EXPORTS = {
     "load_instance": "fiscal_opt.load",
     "load_policy": "fiscal_opt.load",
     "solve": "fiscal_opt.api",
+    "sweep": "fiscal_opt.sweeps",
     "Instance": "fiscal_opt.instance",
     "Policy": "fiscal_opt.instance",
     "Result": "fiscal_opt.results",

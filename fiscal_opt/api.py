@@ -17,12 +17,13 @@ from .verify import hard_violations, rule_residuals
 
 
 def solve(instance: Instance, policy: Policy | None = None, *, engine: str = "highs",
-          options: SolverOptions | None = None, tie_break: bool = True) -> Result:
+          options: SolverOptions | None = None, tie_break: bool = True, repairs: bool = True) -> Result:
     """Solve ``instance`` under ``policy`` (default: the instance's own, else weighted shortfall
     with no rules) and return the verified :class:`Result`.
 
     ``engine`` is ``highs`` (bulk hand-off to highspy, the default) or ``pyomo`` (Pyomo's own HiGHS
-    interface, slower, the reference). Raises :class:`~fiscal_opt.errors.InputError`,
+    interface, slower, the reference). ``repairs=False`` leaves the nearest feasible changes out of
+    an infeasibility diagnosis (they take a solve per bisection step). Raises :class:`~fiscal_opt.errors.InputError`,
     :class:`~fiscal_opt.errors.InfeasibleError` or :class:`~fiscal_opt.errors.SolverError`.
     """
     policy = policy or instance.policy or Policy()
@@ -37,7 +38,7 @@ def solve(instance: Instance, policy: Policy | None = None, *, engine: str = "hi
     try:
         solution, stage_times = run_stages(formulation, options, engine, tie_break)
     except InfeasibleError as exc:
-        raise diagnose_with_repairs(params, policy, exc, options) from None
+        raise (diagnose_with_repairs(params, policy, exc, options) if repairs else exc) from None
     timings |= stage_times
     start = time.perf_counter()
     budget = params.special_fund if params.special_fund is not None else solution.special_fund.sum(axis=(0, 1))

@@ -26,6 +26,8 @@ SHOWN_REGIONS = 40
 COMPARE_COLUMNS = {"policy": "policy", "year": "year", "weighted_shortfall": "shortfall", "min_coverage": "min cov",
                    "budget_used": "used", "gini": "gini", "max_min_ratio": "max/min",
                    "budget_shadow_price": "price"}
+SWEEP_COLUMNS = {"value": "value", "status": "status", "year": "year", "weighted_shortfall": "shortfall",
+                 "min_coverage": "min cov", "gini": "gini", "budget_shadow_price": "price"}
 TERMINAL_COLUMNS = {"special_fund": "special", "baseline_transfer": "formula", "difference": "vs formula"}
 
 
@@ -136,19 +138,65 @@ def compare(
         table = compare_policies(_timed_load(instance)[0], [fo.load_policy(p) for p in policy])
     except FiscalOptError as exc:
         _fail(exc)
-    shown = table[list(COMPARE_COLUMNS)].rename(columns=COMPARE_COLUMNS)
+    _print_table(table, COMPARE_COLUMNS, "policy")
+    if out is not None:
+        _write_table(table, out)
+
+
+def _print_table(table, columns: dict[str, str], text_column: str) -> None:  # noqa: ANN001 - a DataFrame
+    shown = table[list(columns)].rename(columns=columns)
     view = Table(show_edge=False, header_style="bold")
     for col in shown.columns:
-        view.add_column(col, justify="left" if col == "policy" else "right", no_wrap=True,
+        view.add_column(col, justify="left" if col == columns[text_column] else "right", no_wrap=True,
                         min_width=16 if col == "policy" else None)
     for row in shown.itertuples(index=False):
         view.add_row(*(_number(v) if isinstance(v, float) or v is None else escape(str(v)) for v in row))
     out_console.print(view)
-    if out is not None:
-        from .write import neutralise
 
-        neutralise(table).to_csv(out, index=False, lineterminator="\n")
-        out_console.print(f"Table written to {escape(str(out))}")
+
+def _write_table(table, out: Path) -> None:  # noqa: ANN001 - a DataFrame
+    from .errors import InputError, Problem
+    from .write import write_csv
+
+    try:
+        write_csv(table, out)
+    except OSError as exc:
+        _fail(InputError(Problem(str(out), "", f"cannot write the table ({exc.strerror or exc})")))
+    out_console.print(f"Table written to {escape(str(out))}")
+
+
+@app.command()
+def sweep(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    budget: Annotated[Optional[str], typer.Option(help="START:STOP:STEP: each year's special fund in money_unit, "
+                                                  "or 80%:120%:10% of the instance's own.")] = None,
+    per_capita_floor: Annotated[Optional[str], typer.Option(help="START:STOP:STEP of the floor's share.")] = None,
+    min_coverage: Annotated[Optional[str], typer.Option(help="START:STOP:STEP of the minimum coverage.")] = None,
+    policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the table as CSV to this file.")] = None,
+) -> None:
+    """Re-solve over a range of one parameter: the efficiency-equity frontier (shortfall against
+    Gini and minimum coverage) and the budget's shadow price along it; infeasible points are rows too."""
+    from .errors import FiscalOptError, InputError, Problem
+
+    try:
+        import fiscal_opt as fo
+        from .sweeps import parse_range
+
+        given = {name: text for name, text in (("budget", budget), ("per_capita_floor", per_capita_floor),
+                                               ("min_coverage", min_coverage)) if text is not None}
+        if len(given) != 1:
+            raise InputError(Problem("sweep", "", "give exactly one of --budget, --per-capita-floor, --min-coverage"))
+        (parameter, text), = given.items()
+        values, relative = parse_range(text, "--" + parameter.replace("_", "-"))
+        inst = _timed_load(instance)[0]
+        table = fo.sweep(inst, fo.load_policy(policy) if policy else None, parameter, values, relative)
+    except FiscalOptError as exc:
+        _fail(exc)
+    columns = {k: v for k, v in SWEEP_COLUMNS.items() if k != "year" or table["year"].nunique() > 1}
+    _print_table(table, columns, "status")
+    if out is not None:
+        _write_table(table, out)
 
 
 @app.command()

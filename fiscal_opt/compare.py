@@ -14,8 +14,10 @@ COLUMNS = ["policy", "year", "objective_name", "objective", "weighted_shortfall"
            "incentive_paid", "gini", "theil_t", "cv", "max_min_ratio", "budget_shadow_price", "rules_broken"]
 
 
-def _rows(result: Result, name: str, x: np.ndarray, y: np.ndarray, state: str, objective_name: str,
-          objective: float | None, broken: list[str], prices: list[float | None]) -> list[dict]:
+def policy_rows(result: Result, name: str, x: np.ndarray, y: np.ndarray, state: str, objective_name: str,
+                objective: float | None, broken: list[str], prices: list[float | None]) -> list[dict]:
+    """One row per year (:data:`COLUMNS`) for allocation ``x`` (R, S, T) and incentives ``y`` (R, T)
+    of ``result``'s instance, money in money_unit; ``state`` picks the metrics row."""
     p = result.params
     with np.errstate(divide="ignore", invalid="ignore"):
         coverage = np.where(p.standard_cost > 0, (p.local_funding + x) / p.standard_cost, np.nan)
@@ -42,9 +44,9 @@ def compare(instance: Instance, policies: list[Policy], options: SolverOptions |
         result = solve(instance, policy, options=options)
         first = first or result
         sol = result.solution
-        rows += _rows(result, policy.name, sol.special_fund, sol.incentive, "optimum", sol.objective_name,
-                      sol.objective, [], sol.budget_shadow_price)
+        rows += policy_rows(result, policy.name, sol.special_fund, sol.incentive, "optimum", sol.objective_name,
+                            sol.objective, [], sol.budget_shadow_price)
     if first is not None:
-        rows += _rows(first, "formula baseline", first.baseline_special_fund, first.baseline_incentive, "baseline",
-                      "因素法", None, first.baseline_breaks, [None] * len(first.params.years))
+        rows += policy_rows(first, "formula baseline", first.baseline_special_fund, first.baseline_incentive,
+                            "baseline", "因素法", None, first.baseline_breaks, [None] * len(first.params.years))
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -74,6 +74,13 @@ def choose_method(lp: highspy.HighsLp) -> str:
 DUAL, PRIMAL = 1, 4
 """HiGHS ``simplex_strategy`` values: the dual simplex (HiGHS's default) and the primal simplex."""
 
+PARALLEL_RULE_OFF = 1 << 13
+"""``presolve_rule_off`` for a fresh stage: bit 13 is "Parallel rows and columns" in HiGHS 1.16
+(checked with ``presolve_rule_logging``). On a held face many columns are parallel (max-min's
+second stage is one budget row over every cell, all coefficients 1), and that search took 4.4 of
+the 4.9 s of the stage at 10,000 × 4 × 1 (0.5 s without it; the 2,850 × 5 tie-break 1.15 → 0.99 s).
+In another HiGHS version the bit may name another rule: presolve rules only ever cost or save time."""
+
 FACE_FEASIBILITY = 1e-6
 """HiGHS's primal feasibility tolerance (default 1e-7) for a stage on a held optimal face that
 presolve rejected at the default; the answer is still checked by :mod:`fiscal_opt.verify`."""
@@ -208,7 +215,7 @@ class DirectHighs:
         A later stage warm-starts from the basis the previous stage left. ``fresh=True`` (a stage
         on a held optimal face) solves from scratch with presolve instead, which removes every
         column and row the face fixed: the 2,850 × 5 tie-break took 1.9 s against 13 s
-        warm-started. The held face is feasible only within HiGHS's primal tolerance (the previous
+        warm-started (without presolve's search for parallel columns, :data:`PARALLEL_RULE_OFF`). The held face is feasible only within HiGHS's primal tolerance (the previous
         stage's values are), and presolve's reductions can then prove it infeasible: the stage is
         retried with the tolerance :data:`FACE_FEASIBILITY` (10,000 × 1: 0.6 s), and only then
         warm-started.
@@ -222,8 +229,10 @@ class DirectHighs:
                 self.h.setOptionValue("solver", "simplex")
                 self.h.setOptionValue("simplex_strategy", DUAL)
                 self.h.setOptionValue("primal_feasibility_tolerance", tolerance)
+                self.h.setOptionValue("presolve_rule_off", PARALLEL_RULE_OFF)
                 status = self._solve()
                 self.h.setOptionValue("primal_feasibility_tolerance", default)
+                self.h.setOptionValue("presolve_rule_off", 0)
                 if status in ("optimal", "time_limit", "iteration_limit") or not basis.valid:
                     return status
             self.h.setBasis(basis)

@@ -36,7 +36,8 @@ class Formulation:
     ``cell_r, cell_s, cell_t`` index the special-fund columns ``x_cols`` into (R, S, T);
     ``pay_r, pay_t`` index the incentive columns ``y_cols`` into (R, T). ``objectives`` holds cost
     vectors (LP units) and constant offsets by name: ``shortfall``, ``spend``, ``coverage``,
-    ``penalty`` (soft-rule slacks), ``tie_break``.
+    ``penalty`` (soft-rule slacks), ``tie_break``. ``flexibility`` is the incentive band the LP
+    models: the instance's ν, or 0 when no rule links incentives to anything (see :func:`build`).
     """
 
     lp: LinearProgram
@@ -51,6 +52,7 @@ class Formulation:
     pay_t: np.ndarray
     y_cols: np.ndarray
     objectives: dict[str, tuple[np.ndarray, float]]
+    flexibility: float = 0.0
 
 
 class _Terms:
@@ -78,8 +80,19 @@ def _choose_scale(p: Params) -> Scale:
     return Scale(money=money, population=float(p.population.mean()))
 
 
+LINKING_RULES = ("per_capita_floor", "max_disparity_ratio", "gini_max", "mean_deviation_max", "hold_harmless")
+"""Rules on the transfer X = Σ x + y or on resources: the only rows where incentives meet anything else."""
+
+
 def build(p: Params, policy: Policy) -> Formulation:
-    """Build the LP of MODEL.md §4–6 for ``policy`` (all rules; objectives as cost vectors)."""
+    """Build the LP of MODEL.md §4–6 for ``policy`` (all rules; objectives as cost vectors).
+
+    Without a rule of :data:`LINKING_RULES` the incentives are a block of their own: no objective
+    prices them and no row ties them to the special fund, so the tie-break's answer is always the
+    formula ȳ (it is inside the band and keeps the order). They are then fixed at ȳ, and the order
+    rows and the deviation block are left out: the tie-break of a max-min policy at 10,000 regions
+    spent 13 s of simplex iterations on that block to find ȳ.
+    """
     R, S, T = p.shape
     sc = _choose_scale(p)
     ms, ps = sc.money, sc.population
@@ -92,9 +105,10 @@ def build(p: Params, policy: Policy) -> Formulation:
     pays = (p.incentive_pool[None, :] > 0) & (p.incentive_basis > 0) & (esum[None, :] > 0)
     pr, pt = np.nonzero(pays)
     ybar = p.formula_incentive[pr, pt] / ms
-    nu = p.flexibility
+    linked = any(getattr(policy, rule) is not None for rule in LINKING_RULES)
+    nu = p.flexibility if linked else 0.0
     y_cols = lp.add_vars("incentive", _labels(ids[pr], yrs[pt]), (1 - nu) * ybar, (1 + nu) * ybar)
-    f = Formulation(lp, p, policy, sc, r, s, t, x_cols, pr, pt, y_cols, {})
+    f = Formulation(lp, p, policy, sc, r, s, t, x_cols, pr, pt, y_cols, {}, nu)
     terms = _Terms(f, T)
     P = p.population / ps
     F = p.fiscal_capacity / ms
@@ -104,7 +118,7 @@ def build(p: Params, policy: Policy) -> Formulation:
 
     if policy.objective != "min_budget":
         if p.special_fund is None:
-            raise InputError(Problem("instance", "budget.special_fund",
+            raise InputError(Problem(p.source, "budget.special_fund",
                                      f"the objective {policy.objective} needs a special-fund budget"))
         lp.add_rows("budget", _labels(yrs), t, x_cols, np.ones(len(x_cols)), upper=p.special_fund / ms)
 
@@ -248,7 +262,7 @@ def _gini(f: Formulation, terms: _Terms, P: np.ndarray, F: np.ndarray, total: np
     assert rule is not None
     R, _, T = p.shape
     if R > GINI_PAIRWISE_LIMIT:
-        raise InputError(Problem("policy", "gini_max",
+        raise InputError(Problem(f"policy {f.policy.name}", "gini_max",
                                  f"gini_max builds one constraint per pair of regions and is allowed up to "
                                  f"{GINI_PAIRWISE_LIMIT} regions; this instance has {R}. Use "
                                  "mean_deviation_max (linear at any scale) instead"))
@@ -280,7 +294,7 @@ def _hold_harmless(f: Formulation, terms: _Terms, rt_labels: list[tuple], all_rt
     p, lp, hh = f.params, f.lp, f.policy.hold_harmless
     assert hh is not None
     if p.prior_transfer is None:
-        raise InputError(Problem("instance", "regions", "hold_harmless needs last year's transfer: add a "
+        raise InputError(Problem(p.source, "regions", "hold_harmless needs last year's transfer: add a "
                                  "`prior_transfer` column to the regions"))
     T = len(p.years)
     prior = p.prior_transfer / f.scale.money

@@ -45,6 +45,7 @@ class Params:
     special_fund: np.ndarray | None  # B (T,), money
     incentive_pool: np.ndarray    # I (T,), money
     flexibility: float            # ν
+    source: str = "instance"      # the instance's file (else its name), for messages
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -134,4 +135,5 @@ def derive(instance: Instance, policy: Policy) -> Params:
         reform_score=score, prior_transfer=prior, standard_cost=cost, local_funding=local, gap=gap,
         ceiling=ceiling, difficulty=difficulty, migrant_share=share, priority=priority, weight=weight,
         basis=basis, incentive_basis=e, formula_incentive=formula_incentive(e, pool),
-        special_fund=instance.special_fund, incentive_pool=pool, flexibility=instance.incentive.flexibility)
+        special_fund=instance.special_fund, incentive_pool=pool, flexibility=instance.incentive.flexibility,
+        source=str(instance.source or instance.name))

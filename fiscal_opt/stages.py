@@ -1,11 +1,11 @@
 """Running the staged solves of MODEL.md §6 on the Pyomo model and reading the answer back.
 
-Stages: the primary objective; for ``max_min_coverage`` the optimal face of the coverage level is
-then held and the weighted shortfall minimised; ``leximin_coverage`` raises, fixes and raises
-again, then holds the last level and minimises the shortfall; every objective ends with a tie-break stage that holds the optimal face (and
+Stages: the primary objective; for ``max_min_coverage`` the coverage level z is then fixed at its
+optimum and the weighted shortfall minimised; ``leximin_coverage`` raises, fixes and raises
+again, then fixes the last level and minimises the shortfall; every objective ends with a tie-break stage that holds the optimal face (and
 each year's total special fund where the budget does not bind) and picks one allocation among
 equally good ones (see :func:`fiscal_opt.model._objectives`), so the same input always gives the
-same answer. Stages on a held face are solved afresh with presolve, which drops the fixed part
+same answer. Stages after the first are solved afresh with presolve, which drops the fixed part
 (:meth:`fiscal_opt.highs.DirectHighs.run`).
 """
 
@@ -99,12 +99,13 @@ def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs
     if policy.objective in ("max_min_coverage", "leximin_coverage"):
         levels = [-first] if policy.objective == "max_min_coverage" else _leximin(f, engine, stage, -first)
         z = f.lp.columns_of("coverage_level")
-        face = policy.objective == "max_min_coverage"  # leximin's last step changed bounds after its solve
-        if face:
-            engine.hold_optimal_face()  # first: a bound change clears the solution the face is read from
-        engine.set_col_bounds(z, np.array([levels[-1] * (1 - OPTIMALITY_SLACK)]), np.array([1.0]))
+        # z is fixed rather than bounded below: it appears only in the coverage rows x ≥ z·C − L,
+        # which a lower z loosens, so the optimum is unchanged, and presolve can then turn those
+        # rows into bounds (10,000 × 1: the stage is one budget row over the cells)
+        held = np.array([levels[-1] * (1 - OPTIMALITY_SLACK)])
+        engine.set_col_bounds(z, held, held)
         engine.set_cost(obj["shortfall"][0] + penalty, obj["shortfall"][1])
-        stage("weighted_shortfall", fresh=face)
+        stage("weighted_shortfall", fresh=True)
     if tie_break:
         _hold_for_tie_break(f, engine)
         engine.set_cost(obj["tie_break"][0])
@@ -236,7 +237,7 @@ def _binding(f: Formulation, activity: np.ndarray, lower: np.ndarray, upper: np.
     hit = x_val >= ub - tol * np.maximum(1.0, ub)
     mark[f.cell_r[hit], f.cell_t[hit]] = True
     flags["fund_ceiling"] = mark
-    if p.flexibility > 0 and len(f.y_cols):
+    if f.flexibility > 0 and len(f.y_cols):
         lo, up = lp.bounds()
         yv = values[f.y_cols]
         at = (yv <= lo[f.y_cols] + tol * np.maximum(1, np.abs(yv))) | (yv >= up[f.y_cols] - tol * np.maximum(1, np.abs(yv)))

@@ -63,6 +63,13 @@ def test_bad_key_exits_2_with_a_hint_and_no_traceback(tmp_path: Path):
         assert "budget.special_fnd" in proc.stderr and "did you mean `special_fund`" in proc.stderr
 
 
+def test_a_rule_the_instance_cannot_support_names_the_instance_file(tmp_path: Path):
+    path = write_instance(tmp_path, two_regions(hold_harmless={"max_cut": 0.1}))  # no prior_transfer column
+    proc = run("solve", str(path), "--out", str(tmp_path / "out"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert f"{path}: regions: hold_harmless needs last year's transfer" in proc.stderr
+
+
 def test_every_error_of_a_file_is_reported_at_once(tmp_path: Path):
     spec = two_regions()
     spec["regions"][0]["population"] = -5

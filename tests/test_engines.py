@@ -18,6 +18,8 @@ import fiscal_opt as fo
 from fiscal_opt.generate import generate_instance, write_instance
 from fiscal_opt.highs import DirectHighs
 from fiscal_opt.lp import LinearProgram
+from fiscal_opt.model import build
+from fiscal_opt.params import derive
 from fiscal_opt.pyomo_model import to_pyomo
 
 REPO = Path(__file__).resolve().parents[1]
@@ -133,6 +135,7 @@ def test_a_fresh_stage_solves_the_held_face_and_restores_the_tolerance() -> None
     assert engine.run(fresh=True) == "optimal"
     np.testing.assert_allclose(engine.values(), [1.0, 0.0], atol=1e-9)
     assert engine.h.getOptionValue("primal_feasibility_tolerance")[1] == pytest.approx(1e-7)
+    assert engine.h.getOptionValue("presolve_rule_off")[1] == 0
 
 
 def test_a_fresh_stage_that_cannot_be_solved_reports_its_status() -> None:
@@ -142,3 +145,24 @@ def test_a_fresh_stage_that_cannot_be_solved_reports_its_status() -> None:
     engine.add_row(np.array([0, 1]), np.array([1.0, 1.0]), 1.5, 2.0)
     assert engine.run(fresh=True) == "infeasible"
     assert engine.h.getOptionValue("primal_feasibility_tolerance")[1] == pytest.approx(1e-7)
+
+
+@pytest.mark.parametrize("objective", ["weighted_shortfall", "max_min_coverage"])
+def test_incentives_that_no_rule_links_are_the_formula(generated: Path, objective: str) -> None:
+    """With no rule on transfers or resources the incentives are fixed at the formula ȳ (no order
+    or deviation rows); a policy adding a rule that links them but never binds (a cut of up to
+    100 %) reaches the same answer through the band, the order rows and the tie-break."""
+    inst = fo.load_instance(generated)
+    assert inst.incentive.flexibility > 0
+    plain = fo.Policy(objective=objective)
+    linked = plain.model_copy(update={"hold_harmless": fo.load_policy(REPO / "benchmarks" / "policies" / "rules.yaml")
+                                      .hold_harmless.model_copy(update={"max_cut": 1.0})})
+    fixed, banded = fo.solve(inst, plain), fo.solve(inst, linked)
+    np.testing.assert_allclose(fixed.solution.incentive, fixed.params.formula_incentive, rtol=0, atol=1e-9)
+    scale = ALLOCATION_TOL * float(fixed.params.ceiling.max())
+    np.testing.assert_allclose(banded.solution.incentive, fixed.solution.incentive, rtol=0, atol=scale)
+    np.testing.assert_allclose(banded.solution.special_fund, fixed.solution.special_fund, rtol=0, atol=scale)
+    assert fixed.solution.objective == pytest.approx(banded.solution.objective, rel=OBJECTIVE_RTOL)
+    blocks = build(derive(inst, plain), plain).lp.row_blocks
+    assert "incentive_order" not in blocks and "incentive_deviation_abs" not in blocks
+    assert "incentive_order" in build(derive(inst, linked), linked).lp.row_blocks

@@ -269,3 +269,15 @@ def test_markdown_report_escapes_user_text(hostile_result):
     text = (out / "report.md").read_text(encoding="utf-8")
     assert "<script>" not in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "&lt;script&gt;alert(2)" in text
+
+
+def test_csv_writer_writes_what_pandas_writes(tmp_path):
+    from fiscal_opt.write import write_csv
+
+    frame = pd.DataFrame({"region": ["A", "=B", None, "x,y"], "year": [2020, 2021, 2022, 2023],
+                          "value": [0.1, 1e-12, float("nan"), 123456789.125], "flag": [True, False, True, False]})
+    write_csv(frame, tmp_path / "ours.csv")
+    expected = frame.assign(region=["A", "'=B", None, "x,y"])
+    expected.to_csv(tmp_path / "pandas.csv", index=False, lineterminator="\n")
+    assert (tmp_path / "ours.csv").read_bytes() == (tmp_path / "pandas.csv").read_bytes()
+    assert pd.read_csv(tmp_path / "ours.csv")["value"].tolist()[:2] == [0.1, 1e-12]
