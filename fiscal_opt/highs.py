@@ -74,6 +74,14 @@ def choose_method(lp: highspy.HighsLp) -> str:
 DUAL, PRIMAL = 1, 4
 """HiGHS ``simplex_strategy`` values: the dual simplex (HiGHS's default) and the primal simplex."""
 
+FRESH_METHOD = "ipm"
+"""HiGHS's algorithm for a fresh stage: the interior point, then crossover to the basis the next
+face needs. Against the dual simplex (HiGHS run seconds; docs/performance.md): max-min's second
+stage 0.31 → 0.18 (2,850 × 5), 0.61 → 0.22 (10,000 × 1), 12.2 → 1.2 (40,000 × 1), where the dual
+simplex spent 11 s on one iteration over one budget row of 139,000 bounded columns; equity-first
+at 10,000 × 1: second stage 20.7 → 7.0, tie-break 0.57 → 0.38; at 2,850 × 5 its tie-break
+11.5 → 6.2. Slower only on the rules tie-break: 1.1 → 1.8 (2,850 × 5), 0.12 → 0.24 (2,850 × 1)."""
+
 PARALLEL_RULE_OFF = 1 << 13
 """``presolve_rule_off`` for a fresh stage: bit 13 is "Parallel rows and columns" in HiGHS 1.16
 (checked with ``presolve_rule_logging``). On a held face many columns are parallel (max-min's
@@ -212,13 +220,14 @@ class DirectHighs:
     def run(self, fresh: bool = False) -> str:
         """Solve; returns ``optimal``, ``infeasible``, ``unbounded``, ``time_limit``, …
 
-        A later stage warm-starts from the basis the previous stage left. ``fresh=True`` (a stage
-        on a held optimal face) solves from scratch with presolve instead, which removes every
-        column and row the face fixed: the 2,850 × 5 tie-break took 1.9 s against 13 s
-        warm-started (without presolve's search for parallel columns, :data:`PARALLEL_RULE_OFF`). The held face is feasible only within HiGHS's primal tolerance (the previous
-        stage's values are), and presolve's reductions can then prove it infeasible: the stage is
-        retried with the tolerance :data:`FACE_FEASIBILITY` (10,000 × 1: 0.6 s), and only then
-        warm-started.
+        A later stage warm-starts from the basis the previous stage left (leximin's levels).
+        ``fresh=True`` (max-min's second stage, a tie-break on its held optimal face) solves from
+        scratch with presolve and :data:`FRESH_METHOD` instead: presolve removes every column and
+        row the face fixed (2,850 × 5 tie-break: 1.9 s against 13 s warm-started), without its
+        search for parallel columns (:data:`PARALLEL_RULE_OFF`). The held face is feasible only
+        within HiGHS's primal tolerance (the previous stage's values are), and presolve's
+        reductions can then prove it infeasible: the stage is retried with the tolerance
+        :data:`FACE_FEASIBILITY` (10,000 × 1: 0.6 s), and only then warm-started.
         """
         primal = self.new_objective and not self.new_rows
         if fresh and self.runs:
@@ -226,8 +235,7 @@ class DirectHighs:
             default = self.h.getOptionValue("primal_feasibility_tolerance")[1]
             for tolerance in (default, FACE_FEASIBILITY):
                 self.h.clearSolver()
-                self.h.setOptionValue("solver", "simplex")
-                self.h.setOptionValue("simplex_strategy", DUAL)
+                self.h.setOptionValue("solver", FRESH_METHOD)
                 self.h.setOptionValue("primal_feasibility_tolerance", tolerance)
                 self.h.setOptionValue("presolve_rule_off", PARALLEL_RULE_OFF)
                 status = self._solve()
@@ -237,11 +245,10 @@ class DirectHighs:
                     return status
             self.h.setBasis(basis)
         if self.runs and self.h.getBasis().valid:
-            # warm start from the previous stage's basis. After a new objective alone (max-min's
-            # second stage: z held by a bound) that basis is still primal feasible and the primal
-            # simplex goes on from it: 7 times fewer CPU seconds than the dual simplex, which
-            # restarted its search. With new rows as well the dual simplex stays: the primal was
-            # 4.5 times slower there at 2,850 × 5 (docs/performance.md)
+            # warm start from the previous stage's basis. After a new objective alone that basis
+            # is still primal feasible and the primal simplex goes on from it (max-min's second
+            # stage, when it was warm-started: 7 times fewer CPU seconds than the dual simplex);
+            # otherwise the dual simplex (docs/performance.md)
             self.h.setOptionValue("solver", "simplex")
             self.h.setOptionValue("simplex_strategy", PRIMAL if primal else DUAL)
         return self._solve()
