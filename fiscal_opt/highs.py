@@ -241,8 +241,10 @@ class DirectHighs:
                 status = self._solve()
                 self.h.setOptionValue("primal_feasibility_tolerance", default)
                 self.h.setOptionValue("presolve_rule_off", 0)
-                if status in ("optimal", "time_limit", "iteration_limit") or not basis.valid:
+                if status in ("optimal", "time_limit", "iteration_limit"):
                     return status
+            if not basis.valid:
+                return status
             self.h.setBasis(basis)
         if self.runs and self.h.getBasis().valid:
             # warm start from the previous stage's basis. After a new objective alone that basis

@@ -2,10 +2,11 @@
 
 Stages: the primary objective; for ``max_min_coverage`` the coverage level z is then fixed at its
 optimum and the weighted shortfall minimised; ``leximin_coverage`` raises, fixes and raises
-again, then fixes the last level and minimises the shortfall; every objective ends with a tie-break stage that holds the optimal face (and
-each year's total special fund where the budget does not bind) and picks one allocation among
-equally good ones (see :func:`fiscal_opt.model._objectives`), so the same input always gives the
-same answer. Stages after the first are solved afresh with presolve, which drops the fixed part
+again, then fixes the last level and minimises the shortfall; every objective ends with a
+tie-break stage that holds the optimal face (and each year's total special fund where the budget
+does not bind) and picks one allocation among equally good ones (see
+:func:`fiscal_opt.model._objectives`), so the same input always gives the same answer. Stages
+after the first are solved afresh with presolve, which drops the fixed part
 (:meth:`fiscal_opt.highs.DirectHighs.run`).
 """
 
