@@ -43,6 +43,11 @@ class Instance:
     input_sha256: str = ""
 
     @property
+    def shown_as(self) -> str:
+        """How messages name the instance: its file, else its name."""
+        return str(self.source or self.name)
+
+    @property
     def region_ids(self) -> list[str]:
         """Region ids in input order."""
         return list(dict.fromkeys(self.regions["id"]))

@@ -59,7 +59,7 @@ def _by_year(instance: Instance, column: str, default: float | None = None) -> n
     Blank cells take ``default``; without a default a blank cell is an input error.
     """
     shape = (len(instance.regions) // len(instance.years), len(instance.years))
-    where = str(instance.source or instance.name)
+    where = instance.shown_as
     if column not in instance.regions.columns:
         if default is None:
             raise InputError(Problem(where, "regions", f"no region column `{column}`"))
@@ -136,4 +136,4 @@ def derive(instance: Instance, policy: Policy) -> Params:
         ceiling=ceiling, difficulty=difficulty, migrant_share=share, priority=priority, weight=weight,
         basis=basis, incentive_basis=e, formula_incentive=formula_incentive(e, pool),
         special_fund=instance.special_fund, incentive_pool=pool, flexibility=instance.incentive.flexibility,
-        source=str(instance.source or instance.name))
+        source=instance.shown_as)

@@ -58,7 +58,7 @@ def _variant(instance: Instance, policy: Policy, parameter: str, value: float,
              relative: bool) -> tuple[Instance, Policy]:
     if parameter == "budget":
         if instance.special_fund is None:
-            raise InputError(Problem(str(instance.source or instance.name), "budget.special_fund",
+            raise InputError(Problem(instance.shown_as, "budget.special_fund",
                                      "a budget sweep needs a special-fund budget in the instance"))
         fund = instance.special_fund * value if relative else np.full(len(instance.years), value)
         return dataclasses.replace(instance, special_fund=fund), policy
