@@ -2,7 +2,7 @@
 
 Sizes: the 31 provinces (instances/china-2020-provinces.yaml, 6 years) and generated instances of
 330 (prefectures), 2,850 (counties), 10,000 and 40,000 (townships) regions with 4 services over 1
-and 5 years (:func:`fiscal_opt.generate.generate_instance`, seed 0). Policies
+and 5 years (:func:`fiscal_opt.generate.synthetic.generate_instance`, seed 0). Policies
 (benchmarks/policies/): ``rules`` — weighted shortfall with min_coverage 0.5, per_capita_floor 0.6
 and hold_harmless max_cut 0.1, the rules every generated instance is built to meet (the provinces
 use min_coverage 0.3: their central share caps hold some cells below 0.5) — and ``maxmin`` —

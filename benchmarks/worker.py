@@ -36,13 +36,13 @@ the terminal table."""
 def cache_dir() -> Path:
     """Where generated instances are kept between runs: a temp folder keyed by the generator's code,
     so a changed generator never serves a stale instance."""
-    import fiscal_opt.calibration
-    import fiscal_opt.generate
+    import fiscal_opt.generate.calibration
+    import fiscal_opt.generate.synthetic
 
     digest = hashlib.sha256()
-    for module in (fiscal_opt.generate, fiscal_opt.calibration):
+    for module in (fiscal_opt.generate.synthetic, fiscal_opt.generate.calibration):
         digest.update(Path(module.__file__).read_bytes())
-    for data in sorted(Path(fiscal_opt.generate.__file__).parent.joinpath("data").glob("*")):
+    for data in sorted(Path(fiscal_opt.generate.synthetic.__file__).parent.joinpath("data").glob("*")):
         digest.update(data.read_bytes())
     return Path(tempfile.gettempdir()) / "fiscal-opt-bench" / f"instances-{digest.hexdigest()[:12]}"
 
@@ -51,7 +51,7 @@ def instance_path(case: Case) -> Path:
     """The case's instance file, generating it into :func:`cache_dir` on first use."""
     if case.regions is None:
         return PROVINCES
-    from fiscal_opt.generate import default_name, generate_instance, write_instance
+    from fiscal_opt.generate.synthetic import default_name, generate_instance, write_instance
 
     folder = cache_dir()
     path = folder / f"{default_name(case.regions, case.years, SEED)}-{case.services}s.yaml"
@@ -149,9 +149,9 @@ def run_case(case: Case, work: Path) -> dict[str, Any]:
     start = time.perf_counter()
     import fiscal_opt as fo
     import fiscal_opt.api as api
-    import fiscal_opt.stages as stages
-    from fiscal_opt.highs import DirectHighs, PyomoHighs
-    from fiscal_opt.report import region_table
+    import fiscal_opt.solver.stages as stages
+    from fiscal_opt.solver.highs import DirectHighs, PyomoHighs
+    from fiscal_opt.report.pages import region_table
     record["import_seconds"] = round(time.perf_counter() - start, 3)
     gc.collect()
 

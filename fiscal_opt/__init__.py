@@ -17,14 +17,14 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "load_instance": "fiscal_opt.load",
-    "load_policy": "fiscal_opt.load",
+    "load_instance": "fiscal_opt.io.load",
+    "load_policy": "fiscal_opt.io.load",
     "solve": "fiscal_opt.api",
-    "sweep": "fiscal_opt.sweeps",
-    "Instance": "fiscal_opt.instance",
-    "Policy": "fiscal_opt.instance",
-    "Result": "fiscal_opt.results",
-    "SolverOptions": "fiscal_opt.highs",
+    "sweep": "fiscal_opt.analysis.sweeps",
+    "Instance": "fiscal_opt.io.instance",
+    "Policy": "fiscal_opt.io.instance",
+    "Result": "fiscal_opt.results.result",
+    "SolverOptions": "fiscal_opt.solver.highs",
     "FiscalOptError": "fiscal_opt.errors",
     "InputError": "fiscal_opt.errors",
     "InfeasibleError": "fiscal_opt.errors",

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import time
 
-from .baseline import formula_special_fund
+from .model.baseline import formula_special_fund
 from .errors import InfeasibleError, SolverError
-from .highs import SolverOptions
-from .instance import Instance, Policy
-from .model import build
-from .params import derive
-from .repair import diagnose_with_repairs
-from .results import Result
-from .stages import run_stages
-from .verify import hard_violations, rule_residuals
+from .solver.highs import SolverOptions
+from .io.instance import Instance, Policy
+from .model.build import build
+from .model.params import derive
+from .solver.repair import diagnose_with_repairs
+from .results.result import Result
+from .solver.stages import run_stages
+from .solver.verify import hard_violations, rule_residuals
 
 
 def solve(instance: Instance, policy: Policy | None = None, *, engine: str = "highs",

@@ -72,7 +72,7 @@ def solve(
     """Solve an instance, write the result files and print what each region gets."""
 
     from .errors import FiscalOptError, InfeasibleError
-    from .write import check_out_folder, write_infeasible
+    from .report.write import check_out_folder, write_infeasible
 
     try:
         import fiscal_opt as fo
@@ -104,7 +104,7 @@ def _print_result(result) -> None:  # noqa: ANN001 - Result, imported lazily
     s = result.summary
     out_console.print(f"[bold]{escape(s['instance'])}[/] under [bold]{escape(s['policy'])}[/]: {s['status']}, "
                       f"{s['objective_name']} = {s['objective']:.6g}  (money in {s['money_unit']})")
-    from .report import region_table
+    from .report.pages import region_table
 
     table = region_table(result).rename(columns=TERMINAL_COLUMNS)
     view = Table(show_edge=False, header_style="bold")
@@ -133,7 +133,7 @@ def compare(
 
     try:
         import fiscal_opt as fo
-        from .compare import compare as compare_policies
+        from .analysis.compare import compare as compare_policies
 
         table = compare_policies(_timed_load(instance)[0], [fo.load_policy(p) for p in policy])
     except FiscalOptError as exc:
@@ -156,7 +156,7 @@ def _print_table(table, columns: dict[str, str], text_column: str) -> None:  # n
 
 def _write_table(table, out: Path) -> None:  # noqa: ANN001 - a DataFrame
     from .errors import InputError, Problem
-    from .write import write_csv
+    from .report.write import write_csv
 
     try:
         write_csv(table, out)
@@ -181,7 +181,7 @@ def sweep(
 
     try:
         import fiscal_opt as fo
-        from .sweeps import parse_range
+        from .analysis.sweeps import parse_range
 
         given = {name: text for name, text in (("budget", budget), ("per_capita_floor", per_capita_floor),
                                                ("min_coverage", min_coverage)) if text is not None}
@@ -210,7 +210,7 @@ def explain(
 
     try:
         import fiscal_opt as fo
-        from .explain import explain as explain_region
+        from .analysis.explain import explain as explain_region
 
         result = fo.solve(_timed_load(instance)[0], fo.load_policy(policy) if policy is not None else None)
         text = explain_region(result, region)
@@ -223,7 +223,7 @@ def explain(
 def validate(files: Annotated[list[Path], typer.Argument(help="Instance or policy files.")]) -> None:
     """Check instance and policy files without solving (exit code 2 if any is bad)."""
     from .errors import InputError
-    from .load import load_any
+    from .io.load import load_any
 
     bad = False
     for path in files:
@@ -247,7 +247,7 @@ def generate(
     services: Annotated[int, typer.Option(min=1, max=4, help="Number of services (1–4).")] = 4,
 ) -> None:
     """Write a synthetic instance calibrated on the 2020 provincial data."""
-    from .generate import generate_instance, write_instance
+    from .generate.synthetic import generate_instance, write_instance
 
     path = write_instance(generate_instance(regions, years=years, seed=seed, services=services), out)
     out_console.print(f"Wrote {escape(str(path))}")

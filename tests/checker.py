@@ -1,7 +1,7 @@
 """Recompute every rule from the written result files and assert it holds.
 
 Reads allocations.csv and regions.csv back from disk, rebuilds the allocation arrays in the
-instance's order and runs the independent numpy check of :mod:`fiscal_opt.verify` on them.
+instance's order and runs the independent numpy check of :mod:`fiscal_opt.solver.verify` on them.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import numpy as np
 import pandas as pd
 
 import fiscal_opt as fo
-from fiscal_opt.params import derive
-from fiscal_opt.verify import TOLERANCE, hard_violations, rule_residuals
+from fiscal_opt.model.params import derive
+from fiscal_opt.solver.verify import TOLERANCE, hard_violations, rule_residuals
 
 
 def check_written_result(instance: fo.Instance, policy: fo.Policy, out: Path) -> dict[str, float]:

@@ -21,7 +21,7 @@ import yaml
 
 import fiscal_opt as fo
 from fiscal_opt.errors import InputError
-from fiscal_opt.load import load_any
+from fiscal_opt.io.load import load_any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

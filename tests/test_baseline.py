@@ -1,4 +1,4 @@
-"""Tests for fiscal_opt.baseline: the formula allocation (因素法) of MODEL.md §7."""
+"""Tests for fiscal_opt.model.baseline: the formula allocation (因素法) of MODEL.md §7."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from fiscal_opt.baseline import formula_incentive, formula_special_fund
+from fiscal_opt.model.baseline import formula_incentive, formula_special_fund
 
 
 def cells(*columns: list[float]) -> np.ndarray:

@@ -6,8 +6,8 @@ import pytest
 
 import fiscal_opt as fo
 from conftest import REPO, two_regions, write_instance
-from fiscal_opt.compare import compare
-from fiscal_opt.explain import explain
+from fiscal_opt.analysis.compare import compare
+from fiscal_opt.analysis.explain import explain
 
 
 def test_compare_puts_policies_and_the_formula_side_by_side(tmp_path):

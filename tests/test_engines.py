@@ -15,12 +15,12 @@ import numpy as np
 import pytest
 
 import fiscal_opt as fo
-from fiscal_opt.generate import generate_instance, write_instance
-from fiscal_opt.highs import DirectHighs
-from fiscal_opt.lp import LinearProgram
-from fiscal_opt.model import build
-from fiscal_opt.params import derive
-from fiscal_opt.pyomo_model import to_pyomo
+from fiscal_opt.generate.synthetic import generate_instance, write_instance
+from fiscal_opt.solver.highs import DirectHighs
+from fiscal_opt.model.lp import LinearProgram
+from fiscal_opt.model.build import build
+from fiscal_opt.model.params import derive
+from fiscal_opt.model.pyomo_model import to_pyomo
 
 REPO = Path(__file__).resolve().parents[1]
 INSTANCES = sorted((REPO / "instances").glob("*.yaml"))

@@ -4,7 +4,7 @@ Starting from valid files (demo-4 with its policy beside it, the CSV-based insta
 ``tests/good_inputs/``, the shipped policies), random mutations delete, duplicate and swap lines,
 replace tokens by random or special text, insert YAML syntax (anchors, aliases, tags, open
 brackets), flip bytes and truncate. Whatever comes out, the loader must return an
-:class:`~fiscal_opt.instance.Instance` / :class:`~fiscal_opt.instance.Policy` that keeps the
+:class:`~fiscal_opt.io.instance.Instance` / :class:`~fiscal_opt.io.instance.Policy` that keeps the
 documented checks, or raise :class:`~fiscal_opt.errors.InputError`: never any other exception.
 """
 

@@ -1,4 +1,4 @@
-"""Tests of the synthetic instance generator (fiscal_opt.generate) and its calibration."""
+"""Tests of the synthetic instance generator (fiscal_opt.generate.synthetic) and its calibration."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ import yaml
 from scipy import sparse
 from scipy.optimize import linprog
 
-from fiscal_opt.calibration import calibrate, load_calibration
-from fiscal_opt.generate import DESIGN_POLICY, generate_instance, write_instance
+from fiscal_opt.generate.calibration import calibrate, load_calibration
+from fiscal_opt.generate.synthetic import DESIGN_POLICY, generate_instance, write_instance
 
 DATA_DIR = Path(__file__).parents[2] / "shared" / "data" / "china-2020"
 CAL = load_calibration()

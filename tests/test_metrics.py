@@ -1,4 +1,4 @@
-"""Tests for fiscal_opt.metrics: closed forms, brute-force cross-checks and properties."""
+"""Tests for fiscal_opt.results.metrics: closed forms, brute-force cross-checks and properties."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from fiscal_opt.metrics import (
+from fiscal_opt.results.metrics import (
     coefficient_of_variation,
     gini,
     inequality_table,

@@ -21,8 +21,8 @@ import pandas as pd
 import pytest
 
 import fiscal_opt as fo
-import fiscal_opt.report
-import fiscal_opt.write
+import fiscal_opt.report.pages
+import fiscal_opt.report.write
 from fiscal_opt.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
@@ -171,7 +171,7 @@ def test_a_failure_while_writing_leaves_the_previous_set(demo_result, tmp_path: 
     def broken(result):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fiscal_opt.report, "html_report", broken)
+    monkeypatch.setattr(fiscal_opt.report.pages, "html_report", broken)
     with pytest.raises(InputError, match="No space left on device"):
         demo_result.write(out, formats=["csv", "html"])
     assert snapshot(out) == previous
@@ -191,7 +191,7 @@ def test_a_failed_swap_puts_the_previous_set_back(demo_result, tmp_path: Path, m
             raise OSError(5, "Input/output error")
         real_rename(src, dst)
 
-    monkeypatch.setattr(fiscal_opt.write.os, "rename", rename)
+    monkeypatch.setattr(fiscal_opt.report.write.os, "rename", rename)
     with pytest.raises(InputError, match="Input/output error"):
         demo_result.write(out, formats=["csv", "md"])
     assert snapshot(out) == previous
@@ -272,7 +272,7 @@ def test_markdown_report_escapes_user_text(hostile_result):
 
 
 def test_csv_writer_writes_what_pandas_writes(tmp_path):
-    from fiscal_opt.write import write_csv
+    from fiscal_opt.report.write import write_csv
 
     frame = pd.DataFrame({"region": ["A", "=B", None, "x,y"], "year": [2020, 2021, 2022, 2023],
                           "value": [0.1, 1e-12, float("nan"), 123456789.125], "flag": [True, False, True, False]})

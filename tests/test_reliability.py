@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import fiscal_opt as fo
-import fiscal_opt.stages as stages
+import fiscal_opt.solver.stages as stages
 from conftest import two_regions, write_instance
 
 

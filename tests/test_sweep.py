@@ -11,7 +11,7 @@ import pytest
 
 import fiscal_opt as fo
 from conftest import REPO, two_regions, write_instance
-from fiscal_opt.sweeps import parse_range
+from fiscal_opt.analysis.sweeps import parse_range
 
 
 def test_budget_sweep_follows_the_hand_solved_frontier(tmp_path):

@@ -1,7 +1,7 @@
 """Synthetic instances calibrated on China's 31 provinces (2020), at any number of regions.
 
 `generate_instance` draws a region table whose marginal distributions, group means and
-correlations are those stored in ``fiscal_opt/data/calibration.yaml`` (see
+correlations are those stored in ``fiscal_opt/generate/data/calibration.yaml`` (see
 :mod:`fiscal_opt.calibration`), rescaled so that the national 2020 resident population is spread
 over ``n_regions`` regions (about 330 for prefectures, 2,850 for counties, 40,000 for townships).
 `write_instance` writes it as ``<name>.yaml`` + ``<name>.regions.csv``. Pure numpy/pandas, fully
@@ -24,7 +24,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from .baseline import formula_incentive, formula_special_fund
+from ..model.baseline import formula_incentive, formula_special_fund
 from .calibration import load_calibration
 
 __all__ = ["GeneratedInstance", "generate_instance", "write_instance", "DESIGN_POLICY"]

@@ -13,11 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InfeasibleError, InputError
+from ..errors import InfeasibleError, InputError
 from .highs import SolverOptions
-from .instance import Policy
-from .model import build
-from .params import Params
+from ..io.instance import Policy
+from ..model.build import build
+from ..model.params import Params
 from .stages import run_stages
 
 BISECTION_STEPS = 14
@@ -82,7 +82,7 @@ def _loosest_value(params: Params, rule: str, solution) -> float:
     if rule == "max_disparity_ratio":
         return float((u.max(axis=0) / np.maximum(u.min(axis=0), 1e-300)).max()) * (1 + 1e-6)
     if rule == "gini_max":
-        from .metrics import gini
+        from ..results.metrics import gini
         return min(1.0, max(gini(u[:, t], params.population[:, t]) for t in range(u.shape[1])) * (1 + 1e-6) + 1e-9)
     if rule == "mean_deviation_max":
         ubar = Q.sum(axis=0) / params.population.sum(axis=0)

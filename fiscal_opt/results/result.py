@@ -16,10 +16,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .instance import Instance, Policy
+from ..io.instance import Instance, Policy
 from .metrics import inequality_table
-from .params import Params
-from .solution import Solution
+from ..model.params import Params
+from ..solver.solution import Solution
 
 FORMATS = ("csv", "json", "md", "html", "xlsx")
 
@@ -114,8 +114,7 @@ class Result:
         """The facts of summary.json (INSTANCE.md), plain JSON types."""
         p, sol = self.params, self.solution
         years = [int(y) for y in p.years]
-        used = self.allocations.groupby("year", sort=False)["special_fund"].sum()
-        used_by_year = [float(used.loc[y]) for y in p.years]
+        used_by_year = [float(v) for v in sol.special_fund.sum(axis=(0, 1))]
         budget = list(p.special_fund) if p.special_fund is not None and self.policy.objective != "min_budget" \
             else used_by_year
         metrics: dict[str, dict[str, dict[str, float | None]]] = {}
@@ -154,7 +153,7 @@ class Result:
 
     def write(self, out: str | Path, formats: list[str] | tuple[str, ...] = ("csv", "json", "md")) -> Path:
         """Write the result files into folder ``out`` atomically; returns the folder."""
-        from .write import write_result
+        from ..report.write import write_result
 
         return write_result(self, Path(out), tuple(formats))
 

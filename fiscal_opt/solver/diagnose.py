@@ -12,8 +12,8 @@ from typing import Protocol
 
 import numpy as np
 
-from .errors import InfeasibleError
-from .model import Formulation
+from ..errors import InfeasibleError
+from ..model.build import Formulation
 
 SHOWN = 12
 """At most this many offending elements are named in a message."""

@@ -18,11 +18,11 @@ from collections.abc import Callable
 import numpy as np
 
 from .diagnose import diagnose_infeasible, presolve_check
-from .errors import InfeasibleError, SolverError
+from ..errors import InfeasibleError, SolverError
 from .highs import DirectHighs, PyomoHighs, SolverOptions, highs_version, make_engine
-from .instance import Policy
-from .model import Formulation
-from .pyomo_model import to_pyomo
+from ..io.instance import Policy
+from ..model.build import Formulation
+from ..model.pyomo_model import to_pyomo
 from .solution import Solution
 
 OPTIMALITY_SLACK = 1e-9
@@ -166,9 +166,7 @@ def _extract(f: Formulation, engine: DirectHighs | PyomoHighs, first: float, dua
     lower, upper = lp.bounds()
     y[f.pay_r, f.pay_t] = np.clip(values[f.y_cols], lower[f.y_cols], upper[f.y_cols]) * ms  # solver tolerance
     if p.special_fund is not None and f.policy.objective != "min_budget":
-        spent = x.sum(axis=(0, 1))
-        over = spent > p.special_fund
-        x[:, :, over] *= p.special_fund[over] / spent[over]  # floating-point excess only (≤ 1e-12 relative)
+        _within_budget(x, p.special_fund)
     objective_name = f.policy.objective
     shortfall = float((p.weight * (p.gap - x)).sum())
     objective = {"weighted_shortfall": shortfall, "min_budget": float(x.sum())}.get(
@@ -205,6 +203,16 @@ def _extract(f: Formulation, engine: DirectHighs | PyomoHighs, first: float, dua
                     solver={"name": "HiGHS", "version": highs_version(), "engine": engine.name,
                             "iterations": engine.iterations, "solve_seconds": engine.solve_seconds},
                     notes=notes)
+
+
+def _within_budget(x: np.ndarray, budget: np.ndarray) -> None:
+    """Scale down, in place, any year whose total special fund ``x`` (R, S, T) exceeds its budget by
+    floating-point excess (≤ 1e-12 relative), until the sum as numpy computes it is within budget."""
+    for t in np.flatnonzero(x.sum(axis=(0, 1)) > budget):
+        factor = budget[t] / x[:, :, t].sum()
+        while x[:, :, t].sum() > budget[t]:
+            x[:, :, t] *= factor
+            factor = np.nextafter(1.0, 0.0)
 
 
 REGION_RULES = ("min_coverage", "per_capita_floor", "disparity", "hold_harmless", "max_rise")

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .baseline import formula_incentive
-from .errors import InputError, Problem
-from .instance import Instance, Policy
+from ..errors import InputError, Problem
+from ..io.instance import Instance, Policy
 
 
 @dataclass(frozen=True, eq=False)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 if TYPE_CHECKING:
-    from .results import Result
+    from ..results.result import Result
 
 METRIC_COLUMNS = ["gini", "theil_t", "theil_l", "cv", "max_min_ratio"]
 REPORT_REGIONS = 200

@@ -14,12 +14,12 @@ import dataclasses
 import numpy as np
 import pandas as pd
 
-from .api import solve
+from ..api import solve
 from .compare import COLUMNS, policy_rows
-from .errors import InfeasibleError, InputError, Problem
-from .highs import SolverOptions
-from .instance import Instance, Policy
-from .schema import Rule
+from ..errors import InfeasibleError, InputError, Problem
+from ..solver.highs import SolverOptions
+from ..io.instance import Instance, Policy
+from ..io.schema import Rule
 
 PARAMETERS = ("budget", "per_capita_floor", "min_coverage")
 """What can be swept: ``budget`` (each year's special fund, money_unit, or a percentage of the

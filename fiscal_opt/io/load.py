@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ValidationError
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 from .instance import SINGLE_PERIOD_YEAR, Instance, Policy
 from .schema import InstanceFile, PolicyFile
 from .yamlfile import (Location, clip, control_character, decode_utf8, format_location, input_error, read_bytes,

@@ -21,10 +21,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 
 if TYPE_CHECKING:
-    from .results import Result
+    from ..results.result import Result
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -75,8 +75,8 @@ def _cells(column: pd.Series) -> list[str]:
 
 def write_result(result: Result, out: Path, formats: tuple[str, ...]) -> Path:
     """Write ``result`` into ``out`` in the given formats (``csv``, ``json``, ``md``, ``html``, ``xlsx``)."""
-    from .report import html_report, markdown_report
-    from .results import FORMATS
+    from .pages import html_report, markdown_report
+    from ..results.result import FORMATS
 
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:

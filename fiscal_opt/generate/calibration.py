@@ -2,7 +2,7 @@
 
 `calibrate(data_dir)` reads the 31-province China 2020 tables (shared/data/china-2020) and
 returns the small set of numbers that the generator's distributions need. The result is stored
-once, as package data, in ``fiscal_opt/data/calibration.yaml``; the generator reads only that
+once, as package data, in ``fiscal_opt/generate/data/calibration.yaml``; the generator reads only that
 file, never the data folder (which users of the package do not have). A test checks that the
 stored file is what `calibrate` gives today.
 
@@ -143,7 +143,7 @@ def province_table(data_dir: Path) -> pd.DataFrame:
 def calibrate(data_dir: Path) -> dict:
     """Calibration constants from the China 2020 provincial tables in `data_dir`.
 
-    Returns a plain dict (the content of ``fiscal_opt/data/calibration.yaml``) with the
+    Returns a plain dict (the content of ``fiscal_opt/generate/data/calibration.yaml``) with the
     population total and log-population moments, the group proportions, and the group means,
     pooled within-group covariance and overall moments of the eight VARIABLES.
     """

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from .errors import InputError, Problem
+from ..errors import InputError, Problem
 
 Location = tuple[str | int, ...]
 

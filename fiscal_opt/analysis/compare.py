@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .api import solve
-from .highs import SolverOptions
-from .instance import Instance, Policy
-from .results import Result
+from ..api import solve
+from ..solver.highs import SolverOptions
+from ..io.instance import Instance, Policy
+from ..results.result import Result
 
 COLUMNS = ["policy", "year", "objective_name", "objective", "weighted_shortfall", "min_coverage", "budget_used",
            "incentive_paid", "gini", "theil_t", "cv", "max_min_ratio", "budget_shadow_price", "rules_broken"]

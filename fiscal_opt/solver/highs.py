@@ -20,8 +20,8 @@ from pyomo.common.gc_manager import PauseGC
 from pyomo.common.tee import capture_output
 from pyomo.core.base.matrix_constraint import MatrixConstraint
 
-from .errors import SolverError
-from .pyomo_model import set_objective
+from ..errors import SolverError
+from ..model.pyomo_model import set_objective
 
 STATUS = {"Optimal": "optimal", "Infeasible": "infeasible", "Unbounded": "unbounded",
           "Primal infeasible or unbounded": "infeasible_or_unbounded", "Time limit reached": "time_limit",

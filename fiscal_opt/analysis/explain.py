@@ -5,8 +5,8 @@ Reads a :class:`~fiscal_opt.results.Result` only (no solver calls).
 
 from __future__ import annotations
 
-from .errors import InputError, Problem
-from .results import Result
+from ..errors import InputError, Problem
+from ..results.result import Result
 
 
 def explain(result: Result, region: str) -> str:

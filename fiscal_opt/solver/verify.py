@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .instance import Policy
-from .metrics import gini
-from .params import Params
+from ..io.instance import Policy
+from ..results.metrics import gini
+from ..model.params import Params
 
 TOLERANCE = 1e-6
 """Largest relative violation of a hard rule accepted in a reported answer."""

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .errors import InputError, Problem
-from .instance import Policy
+from ..errors import InputError, Problem
+from ..io.instance import Policy
 from .lp import INF, LinearProgram
 from .params import Params
 
