@@ -29,7 +29,7 @@ def test_instance_solves_and_every_rule_holds_in_the_files(instance_path: Path, 
     assert result.status == "optimal"
     result.write(tmp_path / "out", formats=["csv", "json"])
     residuals = check_written_result(instance, policy or fo.Policy(), tmp_path / "out")
-    assert residuals["fund_bounds"] <= 1e-9
+    assert residuals["fund_ceiling"] <= 1e-9
 
 
 def test_same_input_writes_identical_files(tmp_path: Path):

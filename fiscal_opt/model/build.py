@@ -245,13 +245,13 @@ def _disparity(f: Formulation, terms: _Terms, P: np.ndarray, F: np.ndarray, rt_l
     umax = lp.add_vars("per_capita_max", yl, 0.0, INF)
     rows, cols, vals = terms.rows(all_rt)
     n = len(all_rt)
-    lp.add_rows("disparity", [lab + ("min",) for lab in rt_labels] + [lab + ("max",) for lab in rt_labels],
+    lp.add_rows("disparity_range", [lab + ("min",) for lab in rt_labels] + [lab + ("max",) for lab in rt_labels],
                 np.concatenate([rows, all_rt, rows + n, all_rt + n]),
                 np.concatenate([cols, umin[rt_t], cols, umax[rt_t]]),
                 np.concatenate([vals, -P[rt_r, rt_t], vals, -P[rt_r, rt_t]]),
                 lower=np.concatenate([-F[rt_r, rt_t], np.full(n, -INF)]),
                 upper=np.concatenate([np.full(n, INF), -F[rt_r, rt_t]]))
-    lp.add_rows("disparity_ratio", yl, np.r_[np.arange(T), np.arange(T)], np.r_[umax, umin],
+    lp.add_rows("disparity", yl, np.r_[np.arange(T), np.arange(T)], np.r_[umax, umin],
                 np.r_[np.ones(T), -rule.value * np.ones(T)], upper=0.0, soft=rule.soft)
 
 

@@ -112,7 +112,7 @@ MEANINGS = {
 
 def suggest_repairs(params: Params, policy: Policy, rules: list[str], options: SolverOptions) -> list[Repair]:
     """Nearest feasible value of each hard rule involved in ``rules`` (names from the diagnosis)."""
-    involved = {r.split("[")[0] for r in rules} or {"budget", "min_coverage", "per_capita_floor", "disparity_ratio",
+    involved = {r.split("[")[0] for r in rules} or {"budget", "min_coverage", "per_capita_floor", "disparity",
                                                      "gini", "mean_deviation", "hold_harmless", "max_rise"}
     repairs: list[Repair] = []
     if "budget" in involved and policy.objective != "min_budget":
@@ -123,7 +123,7 @@ def suggest_repairs(params: Params, policy: Policy, rules: list[str], options: S
     if params.standard_cost.size > MAX_CELLS_FOR_REPAIR:
         return repairs
     candidates = {"min_coverage": "min_coverage", "per_capita_floor": "per_capita_floor",
-                  "disparity_ratio": "max_disparity_ratio", "disparity": "max_disparity_ratio", "gini": "gini_max",
+                  "disparity": "max_disparity_ratio", "disparity_range": "max_disparity_ratio", "gini": "gini_max",
                   "mean_deviation": "mean_deviation_max", "hold_harmless": "max_cut", "max_rise": "max_rise"}
     tried: set[str] = set()
     for name in sorted(involved):

@@ -215,7 +215,9 @@ def _within_budget(x: np.ndarray, budget: np.ndarray) -> None:
             factor = np.nextafter(1.0, 0.0)
 
 
-REGION_RULES = ("min_coverage", "per_capita_floor", "disparity", "hold_harmless", "max_rise")
+REGION_RULES = {"min_coverage": "min_coverage", "per_capita_floor": "per_capita_floor", "disparity": "disparity_range",
+                "hold_harmless": "hold_harmless", "max_rise": "max_rise"}
+"""Binding label → the row block whose rows at a bound mark a region-year."""
 
 
 def _binding(f: Formulation, activity: np.ndarray, lower: np.ndarray, upper: np.ndarray,
@@ -227,8 +229,8 @@ def _binding(f: Formulation, activity: np.ndarray, lower: np.ndarray, upper: np.
     rid = {r: i for i, r in enumerate(p.region_ids.tolist())}
     yid = {y: i for i, y in enumerate(p.years)}
     flags: dict[str, np.ndarray] = {}
-    for name in REGION_RULES:
-        block = lp.row_blocks.get(name)
+    for name, block_name in REGION_RULES.items():
+        block = lp.row_blocks.get(block_name)
         if block is None or not block.labels:
             continue
         rows = block.rows

@@ -30,7 +30,7 @@ def rule_residuals(p: Params, policy: Policy, x: np.ndarray, y: np.ndarray,
     ``min_budget``, whose budget is the answer)."""
     out: dict[str, float] = {}
     scale_x = max(float(p.ceiling.max(initial=0.0)), 1e-12)
-    out["fund_bounds"] = max(_rel(-x, scale_x), _rel(x - p.ceiling, np.maximum(p.ceiling, scale_x)))
+    out["fund_ceiling"] = max(_rel(-x, scale_x), _rel(x - p.ceiling, np.maximum(p.ceiling, scale_x)))
     B = p.special_fund if budget is None else budget
     spent = x.sum(axis=(0, 1))
     if B is not None and policy.objective != "min_budget":
