@@ -1,7 +1,7 @@
 """Phase timing and peak memory of one solve, measured on the production code path.
 
 :class:`Probe` wraps named functions of the pipeline (``fiscal_opt.api.derive``,
-``fiscal_opt.solver.stages.to_pyomo``, ``DirectHighs.run``, …) for the duration of a ``with`` block. Time
+``fiscal_opt.solver.stages.make_engine``, ``DirectHighs.run``, …) for the duration of a ``with`` block. Time
 and memory are attributed *exclusively* to the innermost phase running: when a wrapped function is
 entered the enclosing phase is charged up to that instant, so the phases add up to the wall time of
 the run and, for example, ``stages`` holds only the glue between solver calls.

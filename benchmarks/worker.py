@@ -25,8 +25,7 @@ from .cases import CASES, PROVINCES, SEED, Case
 from .probe import Probe
 
 ENGINE = "highs"
-PHASES = ("load", "derive", "build", "build_pyomo", "handoff", "solve", "stages", "extract", "verify", "tables",
-          "write", "report")
+PHASES = ("load", "derive", "build", "handoff", "solve", "stages", "extract", "verify", "tables", "write", "report")
 """Phases in pipeline order. ``stages`` is the glue between HiGHS calls (objective changes, held
 rows); ``verify`` the baseline and the independent rule check of ``fiscal_opt.solve``; ``tables``
 the result tables; ``write`` the CSV and JSON files; ``report`` the Markdown and HTML reports and
@@ -117,9 +116,10 @@ def _option(h: Any, name: str) -> str:
 def reference_solve(mps: Path, options: Any) -> dict[str, Any]:
     """Solve the MPS file with a fresh ``highspy.Highs`` and the engine's options."""
     import highspy
-    from pyomo.common.tee import capture_output
 
-    with capture_output(capture_fd=True):
+    from fiscal_opt.solver.highs import quiet_stdout
+
+    with quiet_stdout():
         h = highspy.Highs()
     h.passOptions(options)
     h.setOptionValue("output_flag", False)
@@ -150,7 +150,7 @@ def run_case(case: Case, work: Path) -> dict[str, Any]:
     import fiscal_opt as fo
     import fiscal_opt.api as api
     import fiscal_opt.solver.stages as stages
-    from fiscal_opt.solver.highs import DirectHighs, PyomoHighs
+    from fiscal_opt.solver.highs import DirectHighs
     from fiscal_opt.report.pages import region_table
     record["import_seconds"] = round(time.perf_counter() - start, 3)
     gc.collect()
@@ -160,18 +160,16 @@ def run_case(case: Case, work: Path) -> dict[str, Any]:
     probe.wrap(api, "derive", "derive")
     probe.wrap(api, "build", "build")
     probe.wrap(api, "run_stages", "stages")
-    probe.wrap(stages, "to_pyomo", "build_pyomo")
     probe.wrap(stages, "make_engine", "handoff", after=rec.handed_off)
     probe.wrap(stages, "_extract", "extract")
     probe.wrap(api, "solve", "verify")
-    for engine in (DirectHighs, PyomoHighs):
-        probe.wrap(engine, "run", "solve", after=rec.ran)
+    probe.wrap(DirectHighs, "run", "solve", after=rec.ran)
     wall = time.perf_counter()
     try:
         with probe.phase("load"):
             inst = fo.load_instance(path)
             policy = fo.load_policy(case.policy_file)
-        result = api.solve(inst, policy, engine=ENGINE)
+        result = api.solve(inst, policy)
         with probe.phase("tables"):
             _ = (result.allocations, result.regions, result.metrics, result.shadow_prices, result.summary)
         with probe.phase("write"):

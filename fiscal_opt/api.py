@@ -1,42 +1,68 @@
-"""The public pipeline: validated instance → params → model → solve → verified result."""
+"""The public pipeline: validated instance → checked pair → params → model → solve → verified result."""
 
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from .model.baseline import formula_special_fund
-from .errors import InfeasibleError, SolverError
-from .solver.highs import SolverOptions
+from .errors import InfeasibleError, InputError, Problem, SolverError
 from .io.instance import Instance, Policy
-from .model.build import build
+from .model.baseline import formula_special_fund
+from .model.build import Formulation, build
+from .io.check import check
 from .model.params import derive
-from .solver.repair import diagnose_with_repairs
 from .results.result import Result
+from .solver.engine import SolverOptions
+from .solver.repair import diagnose_with_repairs
 from .solver.stages import run_stages
-from .solver.verify import hard_violations, rule_residuals
+from .solver.verify import hard_violations, rule_residuals, violations
 
 
-def solve(instance: Instance, policy: Policy | None = None, *, engine: str = "highs",
-          options: SolverOptions | None = None, tie_break: bool = True, repairs: bool = True) -> Result:
+def formulate(instance: Instance, policy: Policy | None = None) -> Formulation:
+    """The LP of ``instance`` under ``policy`` (default: the instance's own, else weighted shortfall
+    with no rules), after every cross-check of the pair (:func:`fiscal_opt.io.check.check`)."""
+    policy = policy or instance.policy or Policy()
+    check(instance, policy)
+    return build(derive(instance, policy), policy)
+
+
+def to_pyomo(instance: Instance, policy: Policy | None = None) -> Any:
+    """The Pyomo model of ``instance`` under ``policy`` (:mod:`fiscal_opt.model.pyomo_model`):
+    extend it with constraints of your own and solve it with ``fo.solve(instance, policy, model=m)``."""
+    from .model.pyomo_model import to_pyomo as pyomo_model
+
+    model = pyomo_model(formulate(instance, policy))
+    model.instance = instance
+    return model
+
+
+def solve(instance: Instance, policy: Policy | None = None, *, options: SolverOptions | None = None,
+          tie_break: bool = True, repairs: bool = True, model: Any = None) -> Result:
     """Solve ``instance`` under ``policy`` (default: the instance's own, else weighted shortfall
     with no rules) and return the verified :class:`Result`.
 
-    ``engine`` is ``highs`` (bulk hand-off to highspy, the default) or ``pyomo`` (Pyomo's own HiGHS
-    interface, slower, the reference). ``repairs=False`` leaves the nearest feasible changes out of
-    an infeasibility diagnosis (they take a solve per bisection step). Raises :class:`~fiscal_opt.errors.InputError`,
+    ``options.solver`` picks the engine: ``highs`` (bulk hand-off to highspy, the default) or any
+    solver Pyomo knows, through the Pyomo model. ``model`` is a Pyomo model from :func:`to_pyomo`
+    for the same instance and policy, possibly with constraints of a user's own; it is solved
+    through Pyomo. ``repairs=False`` leaves the nearest feasible changes out of an infeasibility
+    diagnosis (they take a solve per bisection step). Raises :class:`~fiscal_opt.errors.InputError`,
     :class:`~fiscal_opt.errors.InfeasibleError` or :class:`~fiscal_opt.errors.SolverError`.
     """
     policy = policy or instance.policy or Policy()
+    options = options or SolverOptions()
     timings: dict[str, float] = {}
     start = time.perf_counter()
+    check(instance, policy)
     params = derive(instance, policy)
     timings["derive"] = time.perf_counter() - start
     start = time.perf_counter()
-    formulation = build(params, policy)
+    if model is not None:
+        formulation = _formulation_of(model, instance, policy)
+    else:
+        formulation = build(params, policy)
     timings["build"] = time.perf_counter() - start
-    options = options or SolverOptions()
     try:
-        solution, stage_times = run_stages(formulation, options, engine, tie_break)
+        solution, stage_times = run_stages(formulation, options, tie_break, model=model)
     except InfeasibleError as exc:
         raise (diagnose_with_repairs(params, policy, exc, options) if repairs else exc) from None
     timings |= stage_times
@@ -52,10 +78,19 @@ def solve(instance: Instance, policy: Policy | None = None, *, engine: str = "hi
         raise SolverError("the solver's answer breaks rules when checked independently: "
                           + ", ".join(f"{k} by {v:.3g}" for k, v in broken.items())
                           + "; no answer is reported")
-    baseline_res = rule_residuals(params, policy, base_x, base_y, budget)
-    baseline_breaks = sorted(hard_violations(baseline_res, policy.model_copy(update={
-        "min_coverage": None if policy.min_coverage is None else policy.min_coverage.model_copy(update={"soft": False}),
-    })))
+    baseline_breaks = sorted(violations(rule_residuals(params, policy, base_x, base_y, budget)))
     timings["verify"] = time.perf_counter() - start
     return Result(instance=instance, policy=policy, params=params, solution=solution, baseline_special_fund=base_x,
                   baseline_incentive=base_y, residuals=residuals, baseline_breaks=baseline_breaks, timings=timings)
+
+
+def _formulation_of(model: Any, instance: Instance, policy: Policy) -> Formulation:
+    """The formulation a user's Pyomo ``model`` was built from, checked to be this instance's."""
+    f = getattr(model, "formulation", None)
+    if not isinstance(f, Formulation):
+        raise InputError(Problem("model", "", "not a fiscal_opt Pyomo model: build it with fo.to_pyomo(instance, "
+                                 "policy) and add your constraints to it"))
+    if getattr(model, "instance", None) is not instance or f.policy != policy:
+        raise InputError(Problem("model", "", "the Pyomo model was built for another instance or policy; build it "
+                                 "with fo.to_pyomo() from the instance and policy you solve"))
+    return f

@@ -65,7 +65,8 @@ def solve(
     policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
     out: Annotated[Optional[Path], typer.Option(help="Folder for the result files.")] = None,
     format: Annotated[str, typer.Option("--format", help="Comma-separated: csv,json,md,html,xlsx.")] = "csv,json,md",
-    engine: Annotated[str, typer.Option(help="highs (bulk hand-off) or pyomo (Pyomo's HiGHS interface).")] = "highs",
+    solver: Annotated[str, typer.Option(help="highs (HiGHS directly, the default) or a solver Pyomo knows: glpk, "
+                                        "cbc, appsi_highs, gurobi, cplex, copt, ….")] = "highs",
     method: Annotated[str, typer.Option(help="HiGHS method: choose, simplex or ipm.")] = "choose",
     time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve stage.")] = None,
 ) -> None:
@@ -81,8 +82,7 @@ def solve(
             check_out_folder(out)  # before solving: a folder that cannot take the results fails fast
         inst, loaded = _timed_load(instance)
         pol = fo.load_policy(policy) if policy is not None else None
-        result = fo.solve(inst, pol, engine=engine,
-                          options=fo.SolverOptions(method=method, time_limit=time_limit))
+        result = fo.solve(inst, pol, options=fo.SolverOptions(method=method, time_limit=time_limit, solver=solver))
         result.timings["load"] = loaded
         if out is not None:
             result.write(out, _formats(format))

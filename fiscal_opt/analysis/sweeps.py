@@ -17,14 +17,14 @@ import pandas as pd
 from ..api import solve
 from .compare import COLUMNS, policy_rows
 from ..errors import InfeasibleError, InputError, Problem
-from ..solver.highs import SolverOptions
+from ..solver.engine import SolverOptions
 from ..io.instance import Instance, Policy
-from ..io.schema import Rule
+from ..rules import parameters
 
-PARAMETERS = ("budget", "per_capita_floor", "min_coverage")
+PARAMETERS = ("budget", *parameters())
 """What can be swept: ``budget`` (each year's special fund, money_unit, or a percentage of the
-instance's own), and the levels (shares in [0, 1]) of the policy's ``per_capita_floor`` and
-``min_coverage`` rules."""
+instance's own), and the parameter of every rule of the registry (``min_coverage``,
+``per_capita_floor``, ``gini_max``, ``hold_harmless.max_cut``, …), as the policy file writes it."""
 
 MAX_POINTS = 1000
 """A range may hold at most this many points: each one is a full solve."""
@@ -62,14 +62,14 @@ def _variant(instance: Instance, policy: Policy, parameter: str, value: float,
                                      "a budget sweep needs a special-fund budget in the instance"))
         fund = instance.special_fund * value if relative else np.full(len(instance.years), value)
         return dataclasses.replace(instance, special_fund=fund), policy
+    option = f"--{parameter.replace('_', '-')}"
     if relative:
-        raise InputError(Problem(f"--{parameter.replace('_', '-')}", "", "a rule level is a share: give it "
-                                 "as a number between 0 and 1, not a percentage"))
-    if not 0 <= value <= 1:
-        raise InputError(Problem(f"--{parameter.replace('_', '-')}", "", f"{value:g} is not a share between 0 and 1"))
-    current = getattr(policy, parameter)
-    rule = Rule(value=value, soft=current.soft if current is not None else False)
-    return instance, policy.model_copy(update={parameter: rule})
+        raise InputError(Problem(option, "", "a rule's parameter is given as a number (a share, a ratio), not a "
+                                 "percentage"))
+    try:
+        return instance, parameters()[parameter].with_value(policy, value)
+    except ValueError as exc:
+        raise InputError(Problem(option, "", f"{value:g} {exc}")) from None
 
 
 def sweep(instance: Instance, policy: Policy | None, parameter: str, values: np.ndarray | list[float],

@@ -8,7 +8,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .schema import MONEY_UNITS, Incentive, PolicyFile, Service
+from ..rules.policy import PolicyFile
+from .schema import Incentive, Service
+from .values import MONEY_UNITS
 
 Policy = PolicyFile
 """A validated policy (objective and rules); see :mod:`fiscal_opt.schema`."""

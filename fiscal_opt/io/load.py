@@ -20,8 +20,10 @@ import pandas as pd
 from pydantic import BaseModel, ValidationError
 
 from ..errors import InputError, Problem
+from ..rules.policy import PolicyFile
+from .check import check
 from .instance import SINGLE_PERIOD_YEAR, Instance, Policy
-from .schema import InstanceFile, PolicyFile
+from .schema import InstanceFile
 from .yamlfile import (Location, clip, control_character, decode_utf8, format_location, input_error, read_bytes,
                        read_yaml, shown)
 
@@ -109,7 +111,7 @@ def _expected(errors: list[dict[str, Any]]) -> str:
     """What a value of the wrong type should have been, over every branch of a union."""
     words = []
     for err in errors:
-        if err.get("ctx", {}).get("class_name") == "Rule":
+        if err.get("ctx", {}).get("class_name") == "Level":
             word = "a number, or {value: number, soft: true/false}"
         else:
             word = TYPE_WORDS[err["type"]]
@@ -663,11 +665,14 @@ def _completeness(typed: pd.DataFrame, years: tuple[int, ...], table: _RegionTab
 
 
 def load_any(path: str | Path) -> str:
-    """Validate an instance or a policy file (told apart by their keys); returns which it was."""
+    """Validate an instance or a policy file (told apart by their keys); returns which it was. An
+    instance is checked against its own policy too (:func:`fiscal_opt.io.check.check`), so that
+    what ``solve`` would refuse, ``validate`` refuses."""
     path = Path(path)
     data, _ = read_yaml(path)
     if isinstance(data, dict) and not ({"services", "regions", "regions_csv", "budget"} & set(data)):
         load_policy(path)
         return "policy"
-    load_instance(path)
+    instance = load_instance(path)
+    check(instance, instance.policy or Policy())
     return "instance"

@@ -1,8 +1,11 @@
 """A linear program as named blocks of variables and rows (sparse, built in bulk).
 
-The fiscal formulation (:mod:`fiscal_opt.model`) fills one of these; :mod:`fiscal_opt.pyomo_model`
-turns it into a Pyomo model (one ``Var`` per variable block over its sparse index set, one
-``MatrixConstraint`` per named rule). Everything is in the LP's internal (scaled) units.
+The fiscal formulation (:mod:`fiscal_opt.model.build`) fills one of these: every rule of
+:mod:`fiscal_opt.rules` adds its blocks. :mod:`fiscal_opt.solver.highs` hands the arrays to HiGHS
+in bulk; :mod:`fiscal_opt.model.pyomo_model` turns the same blocks into a Pyomo model (one indexed
+``Var`` per variable block, one indexed ``Constraint`` per row block). Everything is in the LP's
+internal (scaled) units; each block says which kind of quantity it holds (``unit``) so that the
+Pyomo model can be written in the instance's own units.
 """
 
 from __future__ import annotations
@@ -56,13 +59,18 @@ class CSR:
         return np.bincount(row, weights=self.data * x[self.indices], minlength=self.shape[0])
 
 
+UNITS = ("money", "per_capita", "share")
+"""Kinds of quantity a block holds: money (money_unit), money per person, or a pure number."""
+
+
 @dataclass
 class VarBlock:
-    """Columns ``start .. start+len(labels)`` of the LP, one per label."""
+    """Columns ``start .. start+len(labels)`` of the LP, one per label, holding ``unit``."""
 
     name: str
     labels: list[tuple]
     start: int
+    unit: str = "money"
 
     @property
     def columns(self) -> np.ndarray:
@@ -71,13 +79,22 @@ class VarBlock:
 
 @dataclass
 class RowBlock:
-    """A named rule: ``lower <= A x <= upper`` for rows ``start .. start+len(labels)``."""
+    """A named block of rows ``lower <= A x <= upper``, rows ``start .. start+len(labels)``.
+
+    ``rule`` is the rule the rows belong to (``None`` for rows that only define a quantity);
+    ``region`` and ``year`` index each row into (R, T) where a row is about one region-year (or a
+    cell of one), else ``None``; ``unit`` is the kind of quantity the rows are written in.
+    """
 
     name: str
     labels: list[tuple]
     start: int
     soft: bool = False
     slack: VarBlock | None = None
+    rule: str | None = None
+    region: np.ndarray | None = None
+    year: np.ndarray | None = None
+    unit: str = "money"
 
     @property
     def rows(self) -> np.ndarray:
@@ -100,10 +117,10 @@ class LinearProgram:
     n_rows: int = 0
 
     def add_vars(self, name: str, labels: list[tuple], lower: np.ndarray | float = 0.0,
-                 upper: np.ndarray | float = INF) -> np.ndarray:
+                 upper: np.ndarray | float = INF, unit: str = "money") -> np.ndarray:
         """Add a block of columns; returns their column indices."""
         n = len(labels)
-        block = VarBlock(name, labels, self.n_cols)
+        block = VarBlock(name, labels, self.n_cols, unit)
         self.var_blocks[name] = block
         self.lower.append(np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy())
         self.upper.append(np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy())
@@ -111,21 +128,23 @@ class LinearProgram:
         return block.columns
 
     def add_rows(self, name: str, labels: list[tuple], rows: np.ndarray, cols: np.ndarray, vals: np.ndarray,
-                 lower: np.ndarray | float = -INF, upper: np.ndarray | float = INF, soft: bool = False) -> RowBlock:
+                 lower: np.ndarray | float = -INF, upper: np.ndarray | float = INF, soft: bool = False,
+                 rule: str | None = None, region: np.ndarray | None = None, year: np.ndarray | None = None,
+                 unit: str = "money") -> RowBlock:
         """Add a named block of rows given in coordinate form (``rows`` local to the block).
 
-        A soft block gets one non-negative slack column per row (``<name>_slack``) that relaxes
-        the row's finite side; the caller prices the slacks in the objective.
+        A soft block gets one non-negative slack column per row (``<name>_slack``, in the rows'
+        unit) that relaxes the row's finite side; the caller prices the slacks in the objective.
         """
         n = len(labels)
         lo = np.broadcast_to(np.asarray(lower, dtype=float), (n,)).copy()
         up = np.broadcast_to(np.asarray(upper, dtype=float), (n,)).copy()
-        block = RowBlock(name, labels, self.n_rows, soft)
+        block = RowBlock(name, labels, self.n_rows, soft, rule=rule, region=region, year=year, unit=unit)
         rows = np.asarray(rows, dtype=np.int64)
         cols = np.asarray(cols, dtype=np.int64)
         vals = np.asarray(vals, dtype=float)
         if soft and n:
-            slack_cols = self.add_vars(f"{name}_slack", labels)
+            slack_cols = self.add_vars(f"{name}_slack", labels, unit=unit)
             block.slack = self.var_blocks[f"{name}_slack"]
             sign = np.where(np.isfinite(lo), 1.0, -1.0)
             rows = np.concatenate([rows, np.arange(n)])

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from .baseline import formula_incentive
-from ..errors import InputError, Problem
 from ..io.instance import Instance, Policy
 
 
@@ -45,7 +44,6 @@ class Params:
     special_fund: np.ndarray | None  # B (T,), money
     incentive_pool: np.ndarray    # I (T,), money
     flexibility: float            # ν
-    source: str = "instance"      # the instance's file (else its name), for messages
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -53,26 +51,15 @@ class Params:
         return self.standard_cost.shape  # type: ignore[return-value]
 
 
-def _by_year(instance: Instance, column: str, default: float | None = None) -> np.ndarray:
-    """A region column as an (R, T) array (the instance's rows are region-major, years ascending).
-
-    Blank cells take ``default``; without a default a blank cell is an input error.
-    """
+def _by_year(instance: Instance, column: str, default: float = np.nan) -> np.ndarray:
+    """A region column as an (R, T) array (the instance's rows are region-major, years ascending);
+    a missing column or a blank cell takes ``default``. The loader and :func:`fiscal_opt.io.check.check`
+    have made sure that every column the model needs without a default is there and complete."""
     shape = (len(instance.regions) // len(instance.years), len(instance.years))
-    where = instance.shown_as
     if column not in instance.regions.columns:
-        if default is None:
-            raise InputError(Problem(where, "regions", f"no region column `{column}`"))
         return np.full(shape, default)
     values = instance.regions[column].to_numpy(dtype=float)
-    blank = np.isnan(values)
-    if blank.any():
-        if default is None:
-            rows = instance.regions.loc[blank, ["id", "year"]].head(10).itertuples(index=False)
-            raise InputError([Problem(where, f"regions[{r.id}].{column}", "missing value"
-                                      + ("" if instance.single_period else f" for year {r.year}")) for r in rows])
-        values = np.where(blank, default, values)
-    return values.reshape(shape)
+    return np.where(np.isnan(values), default, values).reshape(shape)
 
 
 def _year_values(value: float | dict[int, float], years: tuple[int, ...]) -> np.ndarray:
@@ -121,9 +108,8 @@ def derive(instance: Instance, policy: Policy) -> Params:
     priority = 1.0 + policy.priority.fiscal_difficulty * difficulty + policy.priority.migrant_share * share
     weight = weight_s[None, :, None] * priority[:, None, :]
     pool = np.asarray(instance.incentive_pool, dtype=float)
-    has_pool = bool(pool.sum() > 0)
-    score = _by_year(instance, "reform_score", None if has_pool else 0.0)
-    basis = _by_year(instance, instance.incentive.basis, None if has_pool else 0.0)
+    score = _by_year(instance, "reform_score", 0.0)
+    basis = _by_year(instance, instance.incentive.basis, 0.0)
     e = np.where(score >= instance.incentive.min_score, score * basis, 0.0)
     prior = instance.regions.groupby("id", sort=False)["prior_transfer"].first().to_numpy(dtype=float) \
         if "prior_transfer" in instance.regions.columns else None
@@ -135,5 +121,4 @@ def derive(instance: Instance, policy: Policy) -> Params:
         reform_score=score, prior_transfer=prior, standard_cost=cost, local_funding=local, gap=gap,
         ceiling=ceiling, difficulty=difficulty, migrant_share=share, priority=priority, weight=weight,
         basis=basis, incentive_basis=e, formula_incentive=formula_incentive(e, pool),
-        special_fund=instance.special_fund, incentive_pool=pool, flexibility=instance.incentive.flexibility,
-        source=instance.shown_as)
+        special_fund=instance.special_fund, incentive_pool=pool, flexibility=instance.incentive.flexibility)

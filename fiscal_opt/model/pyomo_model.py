@@ -1,90 +1,125 @@
-"""The LP as a Pyomo model, built in bulk: one ``Var`` per variable block over its sparse index set,
-one ``MatrixConstraint`` per named rule, one linear ``Objective``.
+"""The formulation as a real Pyomo model, in the instance's own units.
 
-This is the formulation every solve goes through. :mod:`fiscal_opt.highs` hands it to HiGHS by
-reading the CSR arrays the ``MatrixConstraint`` components hold (no expression walking); the
-reference path solves it with Pyomo's own HiGHS interface instead.
+One indexed ``Var`` per variable block, named for it and indexed by its labels
+(``m.special_fund['11', 'health', 2020]``, money_unit), and one indexed ``Constraint`` per row
+block, named for its rule (``m.per_capita_floor['11', 2020]``): readable in ``m.pprint()``,
+solvable by any solver Pyomo supports, and open to constraints of a user's own, written in
+Pyomo algebra on those variables. Units: money in the instance's ``money_unit``; per-capita
+variables (``per_capita``, ``per_capita_min``, ``per_capita_max``, ``gini_pair_gap``) in yuan per
+person; ``coverage_level`` a share. Each component's ``doc`` says so.
 
-Building is the one place where the solve creates Python objects per column and per row (a
-``VarData`` per column, a constraint row object per row), so it runs with the garbage collector
-paused: the objects are all alive until the model is dropped, and the collector's passes over a
-heap that grows by hundreds of thousands of objects were half the build time (docs/performance.md).
+The objective ``m.objective`` is the policy's first-stage objective in the LP's internal units
+(solvers only need its direction); the result reports it in the instance's terms.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pyomo.core as pyo  # not pyomo.environ: its solver and modelling plugins took 1 s of every start
-from pyomo.common.gc_manager import PauseGC
-from pyomo.core.base.matrix_constraint import MatrixConstraint
+import pyomo.core as pyo  # not pyomo.environ: its solver and modelling plugins take a second to import
 from pyomo.core.expr.numeric_expr import LinearExpression
 
-from .lp import LinearProgram
+from ..io.values import MONEY_UNITS
+
+if TYPE_CHECKING:
+    from .build import Formulation
+    from .lp import LinearProgram, RowBlock, VarBlock
+
+UNIT_NAMES = {"money": "{money_unit}", "per_capita": "yuan per person", "share": "share"}
+
+
+def unit_scales(f: Formulation) -> dict[str, float]:
+    """The instance's own units per LP unit, by kind of quantity (:data:`~fiscal_opt.model.lp.UNITS`)."""
+    ms, ps = f.scale.money, f.scale.population
+    return {"money": ms, "per_capita": ms * MONEY_UNITS[f.params.money_unit] / ps, "share": 1.0}
+
+
+def column_scales(f: Formulation) -> np.ndarray:
+    """Natural units per LP unit of every column, in LP column order."""
+    return _scales(f, f.lp.var_blocks.values(), f.lp.n_cols)
+
+
+def row_scales(f: Formulation) -> np.ndarray:
+    """Natural units per LP unit of every row, in LP row order."""
+    return _scales(f, f.lp.row_blocks.values(), f.lp.n_rows)
+
+
+def _scales(f: Formulation, blocks: Iterable[VarBlock | RowBlock], n: int) -> np.ndarray:
+    scales = unit_scales(f)
+    out = np.ones(n)
+    for block in blocks:
+        out[block.start:block.start + len(block.labels)] = scales[block.unit]
+    return out
 
 
 def _index(labels: list[tuple]) -> list:
     return [lab[0] for lab in labels] if labels and len(labels[0]) == 1 else labels
 
 
-def _none_if_inf(values: np.ndarray) -> list:
-    """Bounds as Pyomo takes them: floats, ``None`` for an infinite bound."""
-    out = np.asarray(values, dtype=float).astype(object)
-    out[~np.isfinite(values)] = None
-    return out.tolist()
+def _bound(value: float) -> float | None:
+    return float(value) if np.isfinite(value) else None
 
 
-def to_pyomo(lp: LinearProgram, cost: np.ndarray, offset: float = 0.0, matrix: bool = True) -> pyo.ConcreteModel:
-    """Build the Pyomo model of ``lp`` minimising ``cost @ x + offset``.
+def variables(m: pyo.ConcreteModel, lp: LinearProgram) -> list:
+    """The model's variables in LP column order (what the solve reads and writes)."""
+    return [var for name in lp.var_blocks for var in m.component(name).values()]
 
-    Variables keep the labels of their block as index (``m.special_fund['11', 'health', 2020]``);
-    ``m._columns`` lists them in LP column order. With ``matrix=False`` each rule is an ordinary
-    indexed ``Constraint`` of linear expressions (the plain Pyomo build, which Pyomo's own solver
-    interfaces accept; ``MatrixConstraint`` is not supported by them).
-    """
-    with PauseGC():
-        m = pyo.ConcreteModel(name="fiscal_opt")
-        lower, upper = lp.bounds()
-        columns: list = []
-        for name, block in lp.var_blocks.items():
-            # dimen=None: the labels are trusted tuples of one length; Pyomo's per-element check
-            # of a declared dimension was a fifth of the build
-            var = pyo.Var(pyo.Set(initialize=_index(block.labels), ordered=True, dimen=None), dense=True)
-            m.add_component(name, var)
-            values = list(var.values())
-            cols = block.columns
-            for v, lo, up in zip(values, _none_if_inf(lower[cols]), _none_if_inf(upper[cols])):
-                v._lb = lo
-                v._ub = up
-            columns.extend(values)
-        m._columns = columns
-        a = lp.matrix()
-        row_lower, row_upper = lp.row_bounds()
-        for name, block in lp.row_blocks.items():
-            lo, hi = block.start, block.start + len(block.labels)
-            part = a[lo:hi]
-            lower_, upper_ = _none_if_inf(row_lower[lo:hi]), _none_if_inf(row_upper[lo:hi])
-            if matrix:
-                m.add_component(name, MatrixConstraint(part.data, part.indices, part.indptr, lower_, upper_, columns))
-            else:
-                m.add_component(name, pyo.Constraint(range(hi - lo), rule=_row_rule(part, lower_, upper_, columns)))
-        set_objective(m, cost, offset)
+
+def constraints(m: pyo.ConcreteModel, lp: LinearProgram) -> list:
+    """The model's constraint rows in LP row order."""
+    return [row for name in lp.row_blocks for row in m.component(name).values()]
+
+
+def to_pyomo(f: Formulation) -> pyo.ConcreteModel:
+    """The Pyomo model of ``f`` (see the module docstring); ``m.formulation`` is ``f``."""
+    lp = f.lp
+    units = {kind: text.format(money_unit=f.params.money_unit) for kind, text in UNIT_NAMES.items()}
+    col_scale, row_scale = column_scales(f), row_scales(f)
+    lower, upper = lp.bounds()
+    m = pyo.ConcreteModel(name="fiscal_opt")
+    for name, block in lp.var_blocks.items():
+        cols = block.columns
+        bounds = dict(zip(_index(block.labels), zip((lower[cols] * col_scale[cols]).tolist(),
+                                                     (upper[cols] * col_scale[cols]).tolist())))
+        m.add_component(name, pyo.Var(pyo.Set(initialize=_index(block.labels), dimen=None, ordered=True),
+                                      bounds=lambda _m, *key, b=bounds: tuple(map(_bound, b[key[0] if len(key) == 1
+                                                                                          else key])),
+                                      dense=True, doc=units[block.unit]))
+    columns = variables(m, lp)
+    a = lp.matrix()
+    row_lower, row_upper = lp.row_bounds()
+
+    def row(k: int) -> object:
+        part = slice(a.indptr[k], a.indptr[k + 1])
+        cols = a.indices[part]
+        body = LinearExpression(constant=0.0, linear_coefs=(a.data[part] * row_scale[k] / col_scale[cols]).tolist(),
+                                linear_vars=[columns[c] for c in cols])
+        lo, up = _bound(row_lower[k] * row_scale[k]), _bound(row_upper[k] * row_scale[k])
+        return body == lo if lo is not None and lo == up else pyo.inequality(lo, body, up)
+
+    for name, block in lp.row_blocks.items():
+        index = _index(block.labels)
+        at = {key: block.start + i for i, key in enumerate(index)}
+        m.add_component(name, pyo.Constraint(pyo.Set(initialize=index, dimen=None, ordered=True),
+                                             rule=lambda _m, *key, at=at: row(at[key[0] if len(key) == 1 else key]),
+                                             doc=f"rule {block.rule or name}, in {units[block.unit]}"))
+    cost, offset = f.objectives[primary_objective(f.policy.objective)]
+    penalty = f.objectives["penalty"][0]
+    m.objective = pyo.Objective(expr=linear(columns, (cost + penalty) / col_scale, offset), sense=pyo.minimize,
+                                doc="the policy's first-stage objective, in the LP's internal units")
+    m.formulation = f
     return m
 
 
-def _row_rule(part, lower: list, upper: list, columns: list):
-    def rule(_m: pyo.ConcreteModel, i: int):
-        cols = part.indices[part.indptr[i]:part.indptr[i + 1]]
-        body = LinearExpression(constant=0.0, linear_coefs=part.data[part.indptr[i]:part.indptr[i + 1]].tolist(),
-                                linear_vars=[columns[c] for c in cols])
-        return pyo.inequality(lower[i], body, upper[i]) if lower[i] != upper[i] else body == lower[i]
-    return rule
+def linear(columns: list, coefs: np.ndarray, constant: float = 0.0) -> LinearExpression:
+    """Σ coefs·columns + constant over the non-zero coefficients."""
+    nz = np.flatnonzero(coefs)
+    return LinearExpression(constant=float(constant), linear_coefs=coefs[nz].tolist(),
+                            linear_vars=[columns[i] for i in nz])
 
 
-def set_objective(m: pyo.ConcreteModel, cost: np.ndarray, offset: float = 0.0) -> None:
-    """Replace the model's objective by ``minimise cost @ x + offset``."""
-    if hasattr(m, "objective"):
-        m.del_component("objective")
-    nz = np.flatnonzero(cost)
-    expr = LinearExpression(constant=float(offset), linear_coefs=cost[nz].tolist(),
-                            linear_vars=[m._columns[i] for i in nz])
-    m.objective = pyo.Objective(expr=expr, sense=pyo.minimize)
+def primary_objective(objective: str) -> str:
+    """The name of the cost vector (``Formulation.objectives``) of a policy objective's first stage."""
+    return {"weighted_shortfall": "shortfall", "min_budget": "spend"}.get(objective, "coverage")

@@ -1,27 +1,23 @@
-"""Handing the Pyomo model to HiGHS, and changing it between solve stages.
+"""The direct engine: the formulation's arrays handed to HiGHS in bulk, changed in place between
+solve stages (:class:`DirectHighs`, the default engine of :mod:`fiscal_opt.solver.engine`).
 
-Two engines with one interface:
-
-- :class:`DirectHighs` (default) reads the Pyomo model in bulk — variable bounds, the CSR arrays
-  held by each ``MatrixConstraint``, the objective's coefficient list — and passes one ``HighsLp``
-  to highspy. Later stages change costs, bounds and rows in place, so HiGHS warm-starts.
-- :class:`PyomoHighs` solves the same Pyomo model through Pyomo's own HiGHS interface
-  (``pyomo.contrib.solver``): slower, kept as the reference the direct engine is tested against.
+No Pyomo on this path: the LP's CSR matrix, bounds and cost vector go to one ``HighsLp``, and
+later stages change costs, bounds and rows through highspy's bulk calls, so HiGHS can warm-start.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import highspy
 import numpy as np
-import pyomo.core as pyo  # not pyomo.environ: its solver and modelling plugins took 1 s of every start
-from pyomo.common.gc_manager import PauseGC
-from pyomo.common.tee import capture_output
-from pyomo.core.base.matrix_constraint import MatrixConstraint
 
 from ..errors import SolverError
-from ..model.pyomo_model import set_objective
+from ..model.lp import LinearProgram
+from .engine import SolverOptions
 
 STATUS = {"Optimal": "optimal", "Infeasible": "infeasible", "Unbounded": "unbounded",
           "Primal infeasible or unbounded": "infeasible_or_unbounded", "Time limit reached": "time_limit",
@@ -31,18 +27,6 @@ STATUS = {"Optimal": "optimal", "Infeasible": "infeasible", "Unbounded": "unboun
 IIS_STRATEGY = 2
 """HiGHS ``iis_strategy`` used for diagnosis: 2 computes an irreducible subset from the LP itself
 (the default, 0, only reports trivially contradictory bounds and finds nothing in most policies)."""
-
-
-@dataclass(frozen=True)
-class SolverOptions:
-    """HiGHS settings: ``method`` is ``choose`` (fiscal_opt's rule by problem shape, see
-    :func:`choose_method`), ``simplex``, ``ipm`` (interior point, then crossover to a basis) or
-    ``highs`` (HiGHS's own choice); ``time_limit`` in seconds per stage; ``threads`` 0 lets HiGHS
-    decide."""
-
-    method: str = "choose"
-    time_limit: float | None = None
-    threads: int = 0
 
 
 IPM_MIN_ROWS = 200_000
@@ -110,65 +94,45 @@ def highs_version() -> str:
     return f"{highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}.{highspy.HIGHS_VERSION_PATCH}"
 
 
-def _matrix_components(model: pyo.ConcreteModel) -> list[MatrixConstraint]:
-    return [c for c in model.component_objects(pyo.Constraint, descend_into=False) if isinstance(c, MatrixConstraint)]
+@contextmanager
+def quiet_stdout() -> Iterator[None]:
+    """Silence file descriptor 1 (HiGHS prints a banner from C++ when the first instance is made)."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
 
 
-def _bounds(values: list, default: float) -> np.ndarray:
-    """Pyomo bounds (``None`` for none) as floats, ``default`` for ``None``."""
-    return np.fromiter((default if v is None else v for v in values), dtype=float, count=len(values))
-
-
-def _positions(columns: list, variables: list) -> np.ndarray:
-    """The column index of each of ``variables`` in ``columns`` (by identity), vectorised."""
-    ids = np.fromiter(map(id, columns), dtype=np.uint64, count=len(columns))
-    wanted = np.fromiter(map(id, variables), dtype=np.uint64, count=len(variables))
-    order = np.argsort(ids)
-    at = np.searchsorted(ids[order], wanted)
-    at = order[np.minimum(at, len(ids) - 1)] if len(ids) else at
-    if len(wanted) and not np.array_equal(ids[at], wanted):
-        raise SolverError("the objective uses a variable that is not a column of the model")
-    return at
-
-
-def highs_lp(model: pyo.ConcreteModel) -> highspy.HighsLp:
-    """The model as a HighsLp, read in bulk from its variables, MatrixConstraints and objective."""
-    columns = model._columns
-    lp = highspy.HighsLp()
-    n = len(columns)
-    lp.num_col_ = n
-    with PauseGC():
-        lp.col_lower_ = _bounds([v._lb for v in columns], -highspy.kHighsInf)
-        lp.col_upper_ = _bounds([v._ub for v in columns], highspy.kHighsInf)
-        cost = np.zeros(n)
-        expr = model.objective.expr
-        cost[_positions(columns, list(expr.linear_vars))] = expr.linear_coefs
-        lp.col_cost_ = cost
-        lp.offset_ = float(expr.constant)
-        comps = _matrix_components(model)
-        starts, indices, values, lows, ups = [np.zeros(1, dtype=np.int64)], [], [], [], []
-        nnz = 0
-        for comp in comps:
-            starts.append(np.asarray(comp._A_indptr[1:], dtype=np.int64) + nnz)
-            indices.append(np.asarray(comp._A_indices, dtype=np.int64))
-            values.append(np.asarray(comp._A_data, dtype=float))
-            lows.append(_bounds(comp._lower, -highspy.kHighsInf))
-            ups.append(_bounds(comp._upper, highspy.kHighsInf))
-            nnz += len(comp._A_data)
-    lp.num_row_ = int(sum(len(lo) for lo in lows))
-    lp.row_lower_ = np.concatenate(lows) if lows else np.zeros(0)
-    lp.row_upper_ = np.concatenate(ups) if ups else np.zeros(0)
-    lp.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
-    lp.a_matrix_.num_row_ = lp.num_row_
-    lp.a_matrix_.num_col_ = n
-    lp.a_matrix_.start_ = np.concatenate(starts).astype(np.int32)
-    lp.a_matrix_.index_ = (np.concatenate(indices) if indices else np.zeros(0, np.int64)).astype(np.int32)
-    lp.a_matrix_.value_ = np.concatenate(values) if values else np.zeros(0)
-    return lp
+def highs_lp(lp: LinearProgram, cost: np.ndarray, offset: float = 0.0) -> highspy.HighsLp:
+    """``lp`` minimising ``cost @ x + offset`` as one HighsLp (row-wise matrix, bounds, costs)."""
+    a = lp.matrix()
+    col_lower, col_upper = lp.bounds()
+    row_lower, row_upper = lp.row_bounds()
+    h = highspy.HighsLp()
+    h.num_col_ = lp.n_cols
+    h.num_row_ = lp.n_rows
+    h.col_cost_ = np.asarray(cost, dtype=float)
+    h.offset_ = float(offset)
+    h.col_lower_ = col_lower
+    h.col_upper_ = col_upper
+    h.row_lower_ = row_lower
+    h.row_upper_ = row_upper
+    h.a_matrix_.format_ = highspy.MatrixFormat.kRowwise
+    h.a_matrix_.num_row_ = lp.n_rows
+    h.a_matrix_.num_col_ = lp.n_cols
+    h.a_matrix_.start_ = a.indptr.astype(np.int32)
+    h.a_matrix_.index_ = a.indices.astype(np.int32)
+    h.a_matrix_.value_ = a.data
+    return h
 
 
 class DirectHighs:
-    """highspy fed in bulk from the Pyomo model; stages modify it in place (warm start).
+    """highspy fed in bulk from the formulation's arrays; stages modify it in place (warm start).
 
     The first solve uses ``options.method`` (``choose``: :func:`choose_method`); every later stage
     re-solves with the simplex from the basis the previous stage left, which is what makes a stage
@@ -177,13 +141,11 @@ class DirectHighs:
 
     name = "highs"
 
-    def __init__(self, model: pyo.ConcreteModel, options: SolverOptions):
-        with capture_output(capture_fd=True):  # HiGHS prints a banner when the first instance is made
+    def __init__(self, formulation_lp: LinearProgram, cost: np.ndarray, offset: float, options: SolverOptions):
+        with quiet_stdout():
             self.h = highspy.Highs()
-        lp = highs_lp(model)
+        lp = highs_lp(formulation_lp, cost, offset)
         self.method = {"choose": choose_method(lp), "highs": "choose"}.get(options.method, options.method)
-        if self.method not in ("choose", "simplex", "ipm"):
-            raise SolverError(f"unknown method {options.method!r}; choose one of choose, simplex, ipm, highs")
         self.h.setOptionValue("output_flag", False)
         self.h.setOptionValue("solver", self.method)
         self.h.setOptionValue("threads", options.threads)
@@ -305,6 +267,9 @@ class DirectHighs:
     def objective(self) -> float:
         return float(self.h.getInfo().objective_function_value)
 
+    def describe(self) -> dict[str, str]:
+        return {"name": "HiGHS", "version": highs_version(), "engine": self.name}
+
     def values(self) -> np.ndarray:
         return np.array(self.h.getSolution().col_value, dtype=float)
 
@@ -364,111 +329,3 @@ class DirectHighs:
         if status == highspy.HighsStatus.kError or not iis.valid_:
             return None
         return np.asarray(iis.row_index_, dtype=int), np.asarray(iis.col_index_, dtype=int)
-
-
-class PyomoHighs:
-    """The same Pyomo model through Pyomo's own HiGHS interface (the reference engine)."""
-
-    name = "pyomo-highs"
-
-    def __init__(self, model: pyo.ConcreteModel, options: SolverOptions):
-        import pyomo.environ  # noqa: F401 - registers the plugins Pyomo's solver interfaces expect
-        from pyomo.contrib.solver.solvers.highs import Highs
-
-        self.model = model
-        self.options = options
-        self.solver = Highs()
-        self.rows = [data for comp in model.component_objects(pyo.Constraint, descend_into=False)
-                     for data in comp.values()]
-        self.model.stage_rows = pyo.ConstraintList()
-        self.results = None
-        self.solve_seconds = 0.0
-        self.iterations = 0
-
-    def set_cost(self, cost: np.ndarray, offset: float = 0.0) -> None:
-        set_objective(self.model, np.asarray(cost, dtype=float), offset)
-
-    def add_row(self, cols: np.ndarray, vals: np.ndarray, lower: float, upper: float) -> None:
-        cols_ = self.model._columns
-        body = sum(float(v) * cols_[int(c)] for c, v in zip(cols, vals))
-        self.model.stage_rows.add(pyo.inequality(None if lower == -np.inf else lower, body,
-                                                 None if upper == np.inf else upper))
-
-    def set_col_bounds(self, cols: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> None:
-        for c, lo, up in zip(cols, lower, upper):
-            var = self.model._columns[int(c)]
-            var.setlb(None if lo == -np.inf else float(lo))
-            var.setub(None if up == np.inf else float(up))
-
-    def relax_rows(self, rows: np.ndarray) -> None:
-        for r in rows:
-            self.rows[int(r)].deactivate()
-
-    def run(self, fresh: bool = False) -> str:
-        """Solve through Pyomo's interface, which decides how it re-solves (``fresh`` is accepted
-        for the common interface and has no effect here)."""
-        opts = {"solver": {"highs": "choose"}.get(self.options.method, self.options.method)}  # choose: HiGHS decides
-        self.results = self.solver.solve(self.model, load_solutions=False, raise_exception_on_nonoptimal_result=False,
-                                         time_limit=self.options.time_limit, solver_options=opts)
-        self.solve_seconds += float(self.results.timing_info.wall_time or 0.0)
-        cond = str(self.results.termination_condition).split(".")[-1]
-        mapping = {"convergenceCriteriaSatisfied": "optimal", "provenInfeasible": "infeasible",
-                   "locallyInfeasible": "infeasible", "unbounded": "unbounded",
-                   "infeasibleOrUnbounded": "infeasible_or_unbounded", "maxTimeLimit": "time_limit",
-                   "iterationLimit": "iteration_limit"}
-        return mapping.get(cond, cond)
-
-    def hold_optimal_face(self, tolerance: float = FACE_TOLERANCE) -> None:
-        """As :meth:`DirectHighs.hold_optimal_face`, on the Pyomo model: columns with a non-zero
-        reduced cost are fixed at their value, rows with a non-zero dual at their active bound."""
-        assert self.results is not None
-        loader = self.results.solution_loader
-        loader.load_vars()  # the rows' activities below are evaluated at the solution
-        primals = loader.get_vars()
-        for var, reduced in loader.get_reduced_costs().items():
-            if abs(reduced) > tolerance:
-                lower = np.array([-np.inf if var.lb is None else var.lb])
-                upper = np.array([np.inf if var.ub is None else var.ub])
-                at = float(_face_value(np.array([primals[var]]), np.array([reduced]), lower, upper)[0])
-                var.setlb(at)
-                var.setub(at)
-        active = [r for r in self.rows + list(self.model.stage_rows.values()) if r.active]
-        for row, dual in loader.get_duals(active).items():
-            if abs(dual) > tolerance:
-                activity = pyo.value(row.body)
-                lower, upper = row.lb, row.ub
-                at = lower if upper is None or (lower is not None and abs(activity - lower) <= abs(activity - upper)) \
-                    else upper
-                row.set_value((at, row.body, at))
-
-    def objective(self) -> float:
-        assert self.results is not None
-        return float(self.results.incumbent_objective)
-
-    def values(self) -> np.ndarray:
-        assert self.results is not None
-        primals = self.results.solution_loader.get_vars()
-        return np.array([primals.get(v, 0.0) for v in self.model._columns])
-
-    def row_duals(self) -> np.ndarray | None:
-        assert self.results is not None
-        active = [r for r in self.rows if r.active]
-        duals = self.results.solution_loader.get_duals(active)
-        return np.array([duals.get(r, 0.0) if r.active else 0.0 for r in self.rows])
-
-    def row_ranges(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
-        return None
-
-    def iis(self) -> tuple[np.ndarray, np.ndarray] | None:
-        return None
-
-
-ENGINES = {"highs": DirectHighs, "pyomo": PyomoHighs}
-
-
-def make_engine(name: str, model: pyo.ConcreteModel, options: SolverOptions) -> DirectHighs | PyomoHighs:
-    """The engine called ``name`` (``highs`` or ``pyomo``) loaded with ``model``."""
-    try:
-        return ENGINES[name](model, options)
-    except KeyError:
-        raise SolverError(f"unknown engine {name!r}; choose one of {', '.join(ENGINES)}") from None

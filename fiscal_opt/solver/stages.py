@@ -7,22 +7,23 @@ tie-break stage that holds the optimal face (and each year's total special fund 
 does not bind) and picks one allocation among equally good ones (see
 :func:`fiscal_opt.model._objectives`), so the same input always gives the same answer. Stages
 after the first are solved afresh with presolve, which drops the fixed part
-(:meth:`fiscal_opt.highs.DirectHighs.run`).
+(:meth:`fiscal_opt.solver.highs.DirectHighs.run`). Any engine of :mod:`fiscal_opt.solver.engine` runs them.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
-from .diagnose import diagnose_infeasible, presolve_check
 from ..errors import InfeasibleError, SolverError
-from .highs import DirectHighs, PyomoHighs, SolverOptions, highs_version, make_engine
 from ..io.instance import Policy
 from ..model.build import Formulation
-from ..model.pyomo_model import to_pyomo
+from ..model.pyomo_model import primary_objective
+from .diagnose import diagnose_infeasible, presolve_check
+from .engine import Engine, SolverOptions, make_engine
 from .solution import Solution
 
 OPTIMALITY_SLACK = 1e-9
@@ -35,7 +36,7 @@ LEXIMIN_MAX_STAGES = 200
 """Leximin raises at most this many coverage levels; remaining cells keep the last level."""
 
 
-def _check(status: str, engine: DirectHighs | PyomoHighs, f: Formulation, stage: str, diagnose: bool) -> None:
+def _check(status: str, engine: Engine, f: Formulation, stage: str, diagnose: bool) -> None:
     if status == "optimal":
         return
     if status in ("infeasible", "infeasible_or_unbounded") and stage == "primary":
@@ -48,7 +49,7 @@ def _check(status: str, engine: DirectHighs | PyomoHighs, f: Formulation, stage:
     raise SolverError(f"HiGHS ended the {stage} stage with status {status!r}; no answer is reported")
 
 
-def _hold_for_tie_break(f: Formulation, engine: DirectHighs | PyomoHighs) -> None:
+def _hold_for_tie_break(f: Formulation, engine: Engine) -> None:
     """Keep the optimum found so far: fix the optimal face (columns with a non-zero reduced cost and
     rows with a non-zero dual stay at their bounds), and keep each year's total special fund where
     the budget does not bind (there the face alone would let the tie-break move money out)."""
@@ -64,9 +65,10 @@ def _hold_for_tie_break(f: Formulation, engine: DirectHighs | PyomoHighs) -> Non
         engine.add_row(f.x_cols[in_year], np.ones(int(in_year.sum())), total, total)
 
 
-def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs", tie_break: bool = True,
-               diagnose: bool = True) -> tuple[Solution, dict[str, float]]:
-    """Solve ``f`` stage by stage; returns the solution and the seconds spent per phase.
+def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, diagnose: bool = True,
+               model: Any = None) -> tuple[Solution, dict[str, float]]:
+    """Solve ``f`` stage by stage with the engine ``options.solver`` (or a user's Pyomo ``model``
+    of ``f``); returns the solution and the seconds spent per phase.
 
     ``diagnose=False`` skips the irreducible-infeasible-subset search when the policy is infeasible
     (used by the repair search, which only needs to know whether a variant is feasible)."""
@@ -75,13 +77,9 @@ def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs
     policy: Policy = f.policy
     obj = f.objectives
     penalty = obj["penalty"][0]
-    primary_name = {"weighted_shortfall": "shortfall", "min_budget": "spend"}.get(policy.objective, "coverage")
-    cost, offset = obj[primary_name]
+    cost, offset = obj[primary_objective(policy.objective)]
     start = time.perf_counter()
-    model = to_pyomo(f.lp, cost + penalty, offset, matrix=engine_name == "highs")
-    timings["build_pyomo"] = time.perf_counter() - start
-    start = time.perf_counter()
-    engine = make_engine(engine_name, model, options)
+    engine = make_engine(f, cost + penalty, offset, options, model)
     timings["handoff"] = time.perf_counter() - start
     stages: list[dict] = []
 
@@ -118,7 +116,7 @@ def run_stages(f: Formulation, options: SolverOptions, engine_name: str = "highs
     return solution, timings
 
 
-def _leximin(f: Formulation, engine: DirectHighs | PyomoHighs, stage: Callable[[str], float], first: float) -> list[float]:
+def _leximin(f: Formulation, engine: Engine, stage: Callable[[str], float], first: float) -> list[float]:
     """Raise the worst coverage, fix the cells that cannot rise, repeat (MODEL.md §6).
 
     A cell is fixed at the current level when its coverage row has a non-zero dual (it limits
@@ -154,7 +152,7 @@ def _leximin(f: Formulation, engine: DirectHighs | PyomoHighs, stage: Callable[[
     return levels
 
 
-def _extract(f: Formulation, engine: DirectHighs | PyomoHighs, first: float, duals: np.ndarray | None,
+def _extract(f: Formulation, engine: Engine, first: float, duals: np.ndarray | None,
              ranges: tuple[np.ndarray, np.ndarray] | None, levels: list[float], stages: list[dict]) -> Solution:
     p, lp, ms = f.params, f.lp, f.scale.money
     R, S, T = p.shape
@@ -180,17 +178,14 @@ def _extract(f: Formulation, engine: DirectHighs | PyomoHighs, first: float, dua
         prices = [float(v * factor) for v in d]
         if ranges is not None:
             price_ranges = [(float(lo * ms), float(hi * ms)) for lo, hi in zip(*ranges)]
-    a = lp.matrix()
-    activity = a @ values
-    row_lower, row_upper = lp.row_bounds()
     slacks: dict[str, list[tuple[tuple, float]]] = {}
     for name, block in lp.row_blocks.items():
         if block.slack is not None:
             sv = values[block.slack.columns] * ms
             hit = np.flatnonzero(sv > 1e-9 * max(1.0, ms))
             if hit.size:
-                slacks[name] = [(block.labels[i], float(sv[i])) for i in hit]
-    binding = _binding(f, activity, row_lower, row_upper, values)
+                slacks[block.rule or name] = [(block.labels[i], float(sv[i])) for i in hit]
+    binding = _binding(f, values)
     notes = []
     esum = p.incentive_basis.sum(axis=0)
     for t, year in enumerate(p.years):
@@ -200,8 +195,7 @@ def _extract(f: Formulation, engine: DirectHighs | PyomoHighs, first: float, dua
     return Solution(status="optimal", objective_name=objective_name, objective=objective, special_fund=x,
                     incentive=y, budget_shadow_price=prices, budget_shadow_range=price_ranges, slacks=slacks,
                     binding=binding, stages=stages, coverage_levels=levels,
-                    solver={"name": "HiGHS", "version": highs_version(), "engine": engine.name,
-                            "iterations": engine.iterations, "solve_seconds": engine.solve_seconds},
+                    solver=engine.describe() | {"iterations": engine.iterations, "solve_seconds": engine.solve_seconds},
                     notes=notes)
 
 
@@ -215,46 +209,11 @@ def _within_budget(x: np.ndarray, budget: np.ndarray) -> None:
             factor = np.nextafter(1.0, 0.0)
 
 
-REGION_RULES = {"min_coverage": "min_coverage", "per_capita_floor": "per_capita_floor", "disparity": "disparity_range",
-                "hold_harmless": "hold_harmless", "max_rise": "max_rise"}
-"""Binding label → the row block whose rows at a bound mark a region-year."""
-
-
-def _binding(f: Formulation, activity: np.ndarray, lower: np.ndarray, upper: np.ndarray,
-             values: np.ndarray) -> np.ndarray:
-    """Names of rules binding for each region-year (rows at a bound; fund ceilings; incentive bands)."""
-    p, lp = f.params, f.lp
-    R, S, T = p.shape
-    tol = 1e-7
-    rid = {r: i for i, r in enumerate(p.region_ids.tolist())}
-    yid = {y: i for i, y in enumerate(p.years)}
-    flags: dict[str, np.ndarray] = {}
-    for name, block_name in REGION_RULES.items():
-        block = lp.row_blocks.get(block_name)
-        if block is None or not block.labels:
-            continue
-        rows = block.rows
-        scale = np.maximum(1.0, np.abs(activity[rows]))
-        at = (np.isfinite(lower[rows]) & (np.abs(activity[rows] - lower[rows]) <= tol * scale)) | \
-             (np.isfinite(upper[rows]) & (np.abs(activity[rows] - upper[rows]) <= tol * scale))
-        r_idx = np.array([rid[lab[0]] for lab in block.labels])
-        t_idx = np.array([yid[lab[-1] if name in ("min_coverage",) else lab[1]] for lab in block.labels])
-        mark = np.zeros((R, T), dtype=bool)
-        mark[r_idx[at], t_idx[at]] = True
-        flags[name] = mark
-    x_val = values[f.x_cols]
-    ub = lp.bounds()[1][f.x_cols]
-    mark = np.zeros((R, T), dtype=bool)
-    hit = x_val >= ub - tol * np.maximum(1.0, ub)
-    mark[f.cell_r[hit], f.cell_t[hit]] = True
-    flags["fund_ceiling"] = mark
-    if f.flexibility > 0 and len(f.y_cols):
-        lo, up = lp.bounds()
-        yv = values[f.y_cols]
-        at = (yv <= lo[f.y_cols] + tol * np.maximum(1, np.abs(yv))) | (yv >= up[f.y_cols] - tol * np.maximum(1, np.abs(yv)))
-        mark = np.zeros((R, T), dtype=bool)
-        mark[f.pay_r[at], f.pay_t[at]] = True
-        flags["incentive_band"] = mark
+def _binding(f: Formulation, values: np.ndarray) -> np.ndarray:
+    """Names of the rules binding each region-year (R, T), ``;``-joined in registry order."""
+    activity = f.lp.matrix() @ values
+    flags = {rule.name: mark for rule in f.rules if (mark := rule.binding(f, values, activity)) is not None}
+    R, _, T = f.params.shape
     names = list(flags)
     code = sum((mark.astype(np.int64) << k for k, mark in enumerate(flags.values())), np.zeros((R, T), np.int64))
     uniq, inverse = np.unique(code, return_inverse=True)

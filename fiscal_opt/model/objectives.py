@@ -1,0 +1,81 @@
+"""The objectives of MODEL.md §6 as cost vectors, and the rows only an objective needs: the
+coverage level of max-min and leximin, the incentive deviation priced by the tie-break.
+
+Cost vectors are in LP units (:class:`~fiscal_opt.model.build.Scale`). No I/O.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from .lp import INF
+
+if TYPE_CHECKING:
+    from .build import Formulation
+
+COVERAGE_OBJECTIVES = ("max_min_coverage", "leximin_coverage")
+
+
+def _coverage_rows(f: Formulation) -> None:
+    """``coverage[r,s,t]``: x − C·z ≥ −L for every cell with a variable (max-min and leximin)."""
+    p, lp, ms = f.params, f.lp, f.scale.money
+    z = lp.add_vars("coverage_level", [("z",)], 0.0, 1.0, unit="share")
+    r, s, t = f.cell_r, f.cell_s, f.cell_t
+    n = len(f.x_cols)
+    lp.add_rows("coverage", f.cell_labels(), np.r_[np.arange(n), np.arange(n)], np.r_[f.x_cols, np.repeat(z, n)],
+                np.r_[np.ones(n), -p.standard_cost[r, s, t] / ms], lower=-p.local_funding[r, s, t] / ms,
+                region=r, year=t)
+
+
+def _incentive_deviation(f: Formulation) -> None:
+    """|y − ȳ| as a non-negative variable, priced only in the tie-break stage."""
+    lp = f.lp
+    n = len(f.y_cols)
+    ybar = f.params.formula_incentive[f.pay_r, f.pay_t] / f.scale.money
+    names = lp.var_blocks["incentive"].labels
+    dev = lp.add_vars("incentive_deviation", names, 0.0, INF)
+    k = np.arange(n)
+    lp.add_rows("incentive_deviation_abs", [lab + ("above",) for lab in names] + [lab + ("below",) for lab in names],
+                np.r_[k, k, k + n, k + n], np.r_[dev, f.y_cols, dev, f.y_cols],
+                np.r_[np.ones(n), -np.ones(n), np.ones(n), np.ones(n)], lower=np.r_[-ybar, ybar])
+
+
+def add_objectives(f: Formulation) -> None:
+    """The objective rows (coverage, incentive deviation) and the cost vectors of MODEL.md §6 and
+    of the deterministic tie-break, in ``f.objectives``."""
+    p, lp = f.params, f.lp
+    if f.policy.objective in COVERAGE_OBJECTIVES:
+        _coverage_rows(f)
+    if f.flexibility > 0 and len(f.y_cols):
+        _incentive_deviation(f)
+    n = lp.n_cols
+    w = p.weight[f.cell_r, f.cell_s, f.cell_t]
+    shortfall = np.zeros(n)
+    shortfall[f.x_cols] = -w
+    spend = np.zeros(n)
+    spend[f.x_cols] = 1.0
+    coverage = np.zeros(n)
+    coverage[lp.columns_of("coverage_level")] = -1.0
+    penalty = np.zeros(n)
+    for block in lp.row_blocks.values():
+        if block.slack is not None:
+            penalty[block.slack.columns] = f.policy.soft_penalty
+    # tie-break (run on the optimal face): keep incentives nearest the formula (a deviation costs
+    # 2 plus a premium by (region id, year), so which region's incentive moves is unique too), then
+    # prefer cells by (higher priority, region id, service order, year), independent of input order
+    tie = np.zeros(n)
+    order = np.lexsort((f.cell_t, f.cell_s, p.region_ids[f.cell_r], -p.priority[f.cell_r, f.cell_t]))
+    rank = np.empty(len(order))
+    rank[order] = np.arange(len(order))
+    tie[f.x_cols] = (rank + 1) / max(len(order), 1)  # steps of 1/N stay above HiGHS's 1e-7 tolerance
+    dev = lp.columns_of("incentive_deviation")
+    if dev.size:
+        pay_order = np.lexsort((f.pay_t, p.region_ids[f.pay_r]))
+        pay_rank = np.empty(len(pay_order))
+        pay_rank[pay_order] = np.arange(len(pay_order))
+        tie[dev] = 2.0 + (pay_rank + 1) / len(pay_order)  # above every cell's price: the formula first
+    offset = float((p.weight * p.gap).sum() / f.scale.money)
+    f.objectives = {"shortfall": (shortfall, offset), "spend": (spend, 0.0), "coverage": (coverage, 0.0),
+                    "penalty": (penalty, 0.0), "tie_break": (tie, 0.0)}

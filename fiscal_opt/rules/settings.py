@@ -1,0 +1,44 @@
+"""How a rule is written in a policy file: a level with an optional ``soft`` flag.
+
+``min_coverage: 0.6`` is shorthand for ``min_coverage: {value: 0.6, soft: false}``. A soft rule
+may bend at ``soft_penalty`` per unit of violation (docs/model.md, "Soft rules").
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, StrictBool
+
+from ..io.values import NonNegative, Strict
+
+
+def _number_to_level(value: Any) -> Any:
+    """``0.6`` is shorthand for ``{value: 0.6}``."""
+    return {"value": value} if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+
+
+class Level(Strict):
+    """A rule with one parameter; ``soft`` lets it bend at ``soft_penalty`` per unit."""
+
+    value: NonNegative
+    soft: StrictBool = False
+
+
+def _share(level: Level) -> Level:
+    if level.value > 1:
+        raise ValueError(f"is a share and must be between 0 and 1 (got {level.value:g})")
+    return level
+
+
+def _ratio(level: Level) -> Level:
+    if level.value < 1:
+        raise ValueError(f"is max/min and must be at least 1 (got {level.value:g})")
+    return level
+
+
+ShareLevel = Annotated[Level, BeforeValidator(_number_to_level), AfterValidator(_share)]
+"""A level that is a share in [0, 1] (a coverage, a share of the average, a Gini)."""
+
+RatioLevel = Annotated[Level, BeforeValidator(_number_to_level), AfterValidator(_ratio)]
+"""A level that is a ratio of at least 1 (max/min)."""
