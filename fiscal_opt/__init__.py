@@ -26,7 +26,7 @@ _EXPORTS = {
     "Instance": "fiscal_opt.io.instance",
     "Policy": "fiscal_opt.io.instance",
     "Result": "fiscal_opt.results.result",
-    "SolverOptions": "fiscal_opt.solver.engine",
+    "SolverOptions": "fiscal_opt.solver.options",
     "FiscalOptError": "fiscal_opt.errors",
     "InputError": "fiscal_opt.errors",
     "InfeasibleError": "fiscal_opt.errors",

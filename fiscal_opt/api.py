@@ -12,7 +12,7 @@ from .model.build import Formulation, build
 from .io.check import check
 from .model.params import derive
 from .results.result import Result
-from .solver.engine import SolverOptions
+from .solver.options import SolverOptions
 from .solver.repair import diagnose_with_repairs
 from .solver.stages import run_stages
 from .solver.verify import hard_violations, rule_residuals, violations

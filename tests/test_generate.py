@@ -16,7 +16,7 @@ from scipy.optimize import linprog
 from fiscal_opt.generate.calibration import calibrate, load_calibration
 from fiscal_opt.generate.synthetic import DESIGN_POLICY, generate_instance, write_instance
 
-DATA_DIR = Path(__file__).parents[2] / "shared" / "data" / "china-2020"
+DATA_DIR = Path(__file__).parents[1] / "instances" / "data" / "china-2020"
 CAL = load_calibration()
 ALL_COLUMNS = ["id", "name", "group", "population", "migrants", "age0_14", "age65plus",
                "fiscal_capacity", "local_education", "local_health", "local_elderly",
@@ -273,8 +273,6 @@ def test_multi_year_drift_directions():
     assert abs(rate["age0_14"] - (-0.03)) < 0.005
 
 
-@pytest.mark.skipif(not DATA_DIR.is_dir(),
-                    reason=f"the shared China 2020 data is not at {DATA_DIR}")
 def test_calibration_reproduces_the_stored_yaml():
     assert calibrate(DATA_DIR) == CAL
 

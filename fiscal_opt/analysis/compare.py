@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..api import solve
-from ..solver.engine import SolverOptions
+from ..solver.options import SolverOptions
 from ..io.instance import Instance, Policy
 from ..results.result import Result
 

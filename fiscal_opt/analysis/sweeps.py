@@ -17,7 +17,7 @@ import pandas as pd
 from ..api import solve
 from .compare import COLUMNS, policy_rows
 from ..errors import InfeasibleError, InputError, Problem
-from ..solver.engine import SolverOptions
+from ..solver.options import SolverOptions
 from ..io.instance import Instance, Policy
 from ..rules import parameters
 

@@ -1,6 +1,6 @@
 """Calibration constants for the synthetic instance generator (fiscal_opt.generate).
 
-`calibrate(data_dir)` reads the 31-province China 2020 tables (shared/data/china-2020) and
+`calibrate(data_dir)` reads the 31-province China 2020 tables (instances/data/china-2020 in the repository) and
 returns the small set of numbers that the generator's distributions need. The result is stored
 once, as package data, in ``fiscal_opt/generate/data/calibration.yaml``; the generator reads only that
 file, never the data folder (which users of the package do not have). A test checks that the
@@ -76,10 +76,10 @@ VARIABLES = (
 
 _HEADER = """\
 # Calibration of the synthetic instance generator (fiscal_opt.generate). Do not edit by hand.
-# Computed by fiscal_opt.calibration.calibrate() from shared/data/china-2020/:
+# Computed by fiscal_opt.generate.calibration.calibrate() from instances/data/china-2020/:
 #   {files}
 # (31 provinces; census 2020, general public budget 2019, spending by function 2020).
-# Regenerate: python -m fiscal_opt.calibration PATH/TO/china-2020
+# Regenerate: python -m fiscal_opt.generate.calibration instances/data/china-2020
 """
 
 
@@ -162,7 +162,7 @@ def calibrate(data_dir: Path) -> dict:
     counts = t["group"].value_counts().loc[groups]
     return {
         "version": 1,
-        "source": "shared/data/china-2020 (31 provinces, census 2020, budgets 2019-2020)",
+        "source": "instances/data/china-2020 (31 provinces, census 2020, budgets 2019-2020)",
         "national_population": int(t["population"].sum()),
         "provinces": n,
         "unit_costs": dict(UNIT_COSTS),

@@ -26,6 +26,9 @@ from ..errors import InputError, Problem
 if TYPE_CHECKING:
     from ..results.result import Result
 
+FORMATS = ("csv", "json", "md", "html", "xlsx")
+"""The result formats ``write_result`` knows."""
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 MARKER = ".fiscal-opt-results"
@@ -76,7 +79,6 @@ def _cells(column: pd.Series) -> list[str]:
 def write_result(result: Result, out: Path, formats: tuple[str, ...]) -> Path:
     """Write ``result`` into ``out`` in the given formats (``csv``, ``json``, ``md``, ``html``, ``xlsx``)."""
     from .pages import html_report, markdown_report
-    from ..results.result import FORMATS
 
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:

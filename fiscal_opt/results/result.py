@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,9 +19,9 @@ import pandas as pd
 from ..io.instance import Instance, Policy
 from .metrics import inequality_table
 from ..model.params import Params
-from ..solver.solution import Solution
 
-FORMATS = ("csv", "json", "md", "html", "xlsx")
+if TYPE_CHECKING:
+    from ..solver.solution import Solution
 
 
 def _per(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -150,6 +150,22 @@ class Result:
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
             "input_sha256": self.instance.input_sha256,
         }
+
+    def to_pyomo(self) -> Any:
+        """The Pyomo model of this result's instance and policy (see :func:`fiscal_opt.to_pyomo`),
+        with its ``special_fund`` and ``incentive`` variables set to this answer (money_unit)."""
+        from ..model.build import build
+        from ..model.pyomo_model import to_pyomo
+
+        f = build(self.params, self.policy)
+        model = to_pyomo(f)
+        model.instance = self.instance
+        x, y = self.solution.special_fund, self.solution.incentive
+        for var, value in zip(model.special_fund.values(), x[f.cell_r, f.cell_s, f.cell_t]):
+            var.set_value(float(value), skip_validation=True)
+        for var, value in zip(model.incentive.values(), y[f.pay_r, f.pay_t]):
+            var.set_value(float(value), skip_validation=True)
+        return model
 
     def write(self, out: str | Path, formats: list[str] | tuple[str, ...] = ("csv", "json", "md")) -> Path:
         """Write the result files into folder ``out`` atomically; returns the folder."""

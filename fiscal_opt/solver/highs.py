@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import SolverError
 from ..model.lp import LinearProgram
-from .engine import SolverOptions
+from .options import SolverOptions
 
 STATUS = {"Optimal": "optimal", "Infeasible": "infeasible", "Unbounded": "unbounded",
           "Primal infeasible or unbounded": "infeasible_or_unbounded", "Time limit reached": "time_limit",

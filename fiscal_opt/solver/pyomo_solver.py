@@ -19,7 +19,7 @@ from pyomo.repn import generate_standard_repn
 
 from ..errors import InputError, Problem
 from ..model.pyomo_model import column_scales, constraints, linear, row_scales, to_pyomo, variables
-from .engine import DIRECT, SolverOptions
+from .options import DIRECT, SolverOptions
 
 if TYPE_CHECKING:
     from ..model.build import Formulation
@@ -63,6 +63,18 @@ def solver_factory(name: str) -> Any:
     return opt
 
 
+def _working_copy(model: Any) -> Any:
+    """A copy of a user's model for the staged solve to change (held faces, fixed levels), so that
+    the user's model is left as it was; the formulation and instance it refers to are shared."""
+    shared = {name: model.__dict__.pop(name) for name in ("formulation", "instance") if name in model.__dict__}
+    try:
+        copy = model.clone()
+    finally:
+        model.__dict__.update(shared)
+    copy.__dict__.update(shared)
+    return copy
+
+
 class PyomoSolver:
     """A Pyomo model solved by a Pyomo solver; stages change it between solves (LP units outside)."""
 
@@ -75,7 +87,7 @@ class PyomoSolver:
         self.solver_name = THROUGH_PYOMO.get(options.solver, options.solver)
         self.opt = solver_factory(self.solver_name)
         self.options = options
-        self.model = model if model is not None else to_pyomo(f)
+        self.model = _working_copy(model) if model is not None else to_pyomo(f)
         self.columns = variables(self.model, f.lp)
         self.rows = constraints(self.model, f.lp)
         self.col_scale, self.row_scale = column_scales(f), row_scales(f)

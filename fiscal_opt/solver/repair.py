@@ -16,7 +16,7 @@ from ..model.build import build
 from ..model.params import Params
 from ..rules import RULES, rule_named
 from ..rules.base import Outcome, Repair
-from .engine import SolverOptions
+from .options import SolverOptions
 from .stages import run_stages
 
 MAX_CELLS_FOR_REPAIR = 200_000

@@ -23,7 +23,8 @@ from ..io.instance import Policy
 from ..model.build import Formulation
 from ..model.pyomo_model import primary_objective
 from .diagnose import diagnose_infeasible, presolve_check
-from .engine import Engine, SolverOptions, make_engine
+from .engine import Engine, make_engine
+from .options import SolverOptions
 from .solution import Solution
 
 OPTIMALITY_SLACK = 1e-9
