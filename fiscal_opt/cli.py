@@ -23,11 +23,12 @@ out_console = Console()
 err_console = Console(stderr=True)
 
 SHOWN_REGIONS = 40
-COMPARE_COLUMNS = {"policy": "policy", "year": "year", "weighted_shortfall": "shortfall", "min_coverage": "min cov",
-                   "budget_used": "used", "gini": "gini", "max_min_ratio": "max/min",
-                   "budget_shadow_price": "price"}
+COMPARE_COLUMNS = {"policy": "policy", "year": "year", "status": "status", "weighted_shortfall": "shortfall",
+                   "min_coverage": "min cov", "budget_used": "used", "gini": "gini", "max_min_ratio": "max/min",
+                   "budget_shadow_price": "price", "soft_bends": "soft rules bent"}
 SWEEP_COLUMNS = {"value": "value", "status": "status", "year": "year", "weighted_shortfall": "shortfall",
-                 "min_coverage": "min cov", "gini": "gini", "budget_shadow_price": "price"}
+                 "min_coverage": "min cov", "gini": "gini", "budget_shadow_price": "price",
+                 "soft_bends": "soft rules bent"}
 TERMINAL_COLUMNS = {"special_fund": "special", "baseline_transfer": "formula", "difference": "vs formula"}
 
 
@@ -119,12 +120,18 @@ def _print_result(result) -> None:  # noqa: ANN001 - Result, imported lazily
         if price["value"] is not None:
             out_console.print(f"{year}: budget used {s['budget_used'][year]:,.2f} of {s['budget'][year]:,.2f}; "
                               f"shadow price {price['value']:.6g} per {s['money_unit']}")
+    for name, items in s["soft_rule_violations"].items():
+        out_console.print(f"soft rule {name} bends in {len(items)} place(s), by "
+                          f"{sum(i['amount'] for i in items):,.6g} in all (summary.json lists them)", highlight=False)
+    for note in s["notes"]:
+        out_console.print(f"note: {escape(note)}", highlight=False)
 
 
 @app.command()
 def compare(
     instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
     policy: Annotated[list[Path], typer.Option(help="A policy file; repeat for each policy to compare.")],
+    solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
     out: Annotated[Optional[Path], typer.Option(help="Write the table as CSV to this file.")] = None,
 ) -> None:
     """One instance under several policies, side by side, with the formula baseline (the terminal shows the
@@ -135,7 +142,8 @@ def compare(
         import fiscal_opt as fo
         from .analysis.compare import compare as compare_policies
 
-        table = compare_policies(_timed_load(instance)[0], [fo.load_policy(p) for p in policy])
+        table = compare_policies(_timed_load(instance)[0], [fo.load_policy(p) for p in policy],
+                                 fo.SolverOptions(solver=solver))
     except FiscalOptError as exc:
         _fail(exc)
     _print_table(table, COMPARE_COLUMNS, "policy")
@@ -144,7 +152,10 @@ def compare(
 
 
 def _print_table(table, columns: dict[str, str], text_column: str) -> None:  # noqa: ANN001 - a DataFrame
-    shown = table[list(columns)].rename(columns=columns)
+    shown = table[list(columns)].copy()
+    if "soft_bends" in shown:  # the terminal names the rules that bend and where; the CSV has the amounts
+        shown["soft_bends"] = shown["soft_bends"].fillna("").str.replace(r": (\d+) × [^;]*", r" ×\1", regex=True)
+    shown = shown.rename(columns=columns)
     view = Table(show_edge=False, header_style="bold")
     for col in shown.columns:
         view.add_column(col, justify="left" if col == columns[text_column] else "right", no_wrap=True,
@@ -173,6 +184,7 @@ def sweep(
     per_capita_floor: Annotated[Optional[str], typer.Option(help="START:STOP:STEP of the floor's share.")] = None,
     min_coverage: Annotated[Optional[str], typer.Option(help="START:STOP:STEP of the minimum coverage.")] = None,
     policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+    solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
     out: Annotated[Optional[Path], typer.Option(help="Write the table as CSV to this file.")] = None,
 ) -> None:
     """Re-solve over a range of one parameter: the efficiency-equity frontier (shortfall against
@@ -190,7 +202,13 @@ def sweep(
         (parameter, text), = given.items()
         values, relative = parse_range(text, "--" + parameter.replace("_", "-"))
         inst = _timed_load(instance)[0]
-        table = fo.sweep(inst, fo.load_policy(policy) if policy else None, parameter, values, relative)
+        from .analysis.sweeps import budget_note
+
+        note = budget_note(inst, values, relative) if parameter == "budget" else None
+        if note:
+            err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+        table = fo.sweep(inst, fo.load_policy(policy) if policy else None, parameter, values, relative,
+                         fo.SolverOptions(solver=solver))
     except FiscalOptError as exc:
         _fail(exc)
     columns = {k: v for k, v in SWEEP_COLUMNS.items() if k != "year" or table["year"].nunique() > 1}
@@ -204,6 +222,7 @@ def explain(
     instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
     region: Annotated[str, typer.Option(help="Region id.")],
     policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+    solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
 ) -> None:
     """Why a region gets what it gets: binding rules, its cells, the formula beside it."""
     from .errors import FiscalOptError
@@ -212,7 +231,8 @@ def explain(
         import fiscal_opt as fo
         from .analysis.explain import explain as explain_region
 
-        result = fo.solve(_timed_load(instance)[0], fo.load_policy(policy) if policy is not None else None)
+        result = fo.solve(_timed_load(instance)[0], fo.load_policy(policy) if policy is not None else None,
+                          options=fo.SolverOptions(solver=solver))
         text = explain_region(result, region)
     except FiscalOptError as exc:
         _fail(exc)

@@ -15,8 +15,8 @@ import numpy as np
 import pandas as pd
 
 from ..api import solve
-from .compare import COLUMNS, policy_rows
-from ..errors import InfeasibleError, InputError, Problem
+from .compare import COLUMNS, failure_rows, result_rows
+from ..errors import InfeasibleError, InputError, Problem, SolverError
 from ..solver.options import SolverOptions
 from ..io.instance import Instance, Policy
 from ..rules import parameters
@@ -29,7 +29,7 @@ instance's own), and the parameter of every rule of the registry (``min_coverage
 MAX_POINTS = 1000
 """A range may hold at most this many points: each one is a full solve."""
 
-SWEEP_COLUMNS = ["parameter", "value", "status", *COLUMNS, "rules_involved"]
+SWEEP_COLUMNS = ["parameter", "value", *COLUMNS]
 
 
 def parse_range(text: str, option: str) -> tuple[np.ndarray, bool]:
@@ -79,9 +79,9 @@ def sweep(instance: Instance, policy: Policy | None, parameter: str, values: np.
 
     ``budget`` values are each year's special fund in money_unit, or with ``relative=True``
     fractions of the instance's own budget for each year (1.0 = as written). Returns one row per
-    value × year (columns :data:`SWEEP_COLUMNS`; money in money_unit). Infeasible points are rows
-    with ``status`` ``infeasible`` and the rules involved; solver failures raise as in
-    :func:`fiscal_opt.solve`.
+    value × year (columns :data:`SWEEP_COLUMNS`; money in money_unit). A point that cannot be
+    solved is a row too: ``status`` ``infeasible`` (with the rules involved) or ``solver_failure``,
+    with the ``reason``.
     """
     if parameter not in PARAMETERS:
         raise InputError(Problem("sweep", "", f"cannot sweep {parameter!r}; choose one of {', '.join(PARAMETERS)}"))
@@ -92,12 +92,29 @@ def sweep(instance: Instance, policy: Policy | None, parameter: str, values: np.
         point = {"parameter": parameter + (" (share of own)" if relative else ""), "value": float(value)}
         try:
             result = solve(inst, pol, options=options, repairs=False)
-        except InfeasibleError as exc:
-            rows += [point | {"status": "infeasible", "policy": pol.name, "year": year,
-                              "rules_involved": ";".join(exc.rules)} for year in inst.years]
+        except (InfeasibleError, SolverError) as exc:
+            rows += [point | row for row in failure_rows(exc, pol.name, inst.years)]
             continue
-        sol = result.solution
-        rows += [point | {"status": "optimal"} | row | {"rules_involved": ""}
-                 for row in policy_rows(result, pol.name, sol.special_fund, sol.incentive, "optimum",
-                                        sol.objective_name, sol.objective, [], sol.budget_shadow_price)]
+        rows += [point | row for row in result_rows(result, pol.name)]
     return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
+
+
+FAR = 10.0
+"""A budget point more than this factor below or above the instance's own budget is worth a word."""
+
+
+def budget_note(instance: Instance, values: np.ndarray | list[float], relative: bool) -> str | None:
+    """A warning when absolute budget points lie far from the instance's own budget (a forgotten
+    ``%`` means money_unit), else ``None``."""
+    if relative or instance.special_fund is None:
+        return None
+    own = float(np.mean(instance.special_fund))
+    values = np.asarray(values, dtype=float)
+    if own <= 0 or not values.size:
+        return None
+    low, high = values.min() / own, values.max() / own
+    if low >= 1 / FAR and high <= FAR:
+        return None
+    return (f"the budget points run from {values.min():,.6g} to {values.max():,.6g} {instance.money_unit}, "
+            f"{low:.3g}–{high:.3g} × the instance's own ({own:,.6g} a year on average); for shares of the "
+            "instance's own budget write them with %, as in 80%:120%:10%")

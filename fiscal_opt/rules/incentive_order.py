@@ -26,7 +26,8 @@ class IncentiveOrder(Rule):
 
     def build(self, f: Formulation) -> None:
         """Regions are grouped by distinct score within a year; a threshold variable h_g between
-        consecutive score groups g < g+1 carries the order with O(R) rows instead of O(R²)."""
+        consecutive score groups g < g+1 carries the order with O(R) rows instead of O(R²):
+        c·y_r/E_r ≤ h_g for r in g, c·y_q/E_q ≥ h_g for q in g+1, with c = 1 / median(ȳ/E)."""
         p, lp = f.params, f.lp
         if f.flexibility <= 0 or not lp.row_blocks.get("incentive_pool"):
             return
@@ -40,8 +41,11 @@ class IncentiveOrder(Rule):
             levels, group = np.unique(p.reform_score[regions, t], return_inverse=True)
             if levels.size < 2:
                 continue
-            basis = p.basis[regions, t]
-            rate = basis.mean() / basis
+            # rows compare y/E; scaled so that at the formula a row's activity is about 1, which
+            # makes HiGHS's absolute feasibility tolerance a relative one (rows near 0.2 broke the
+            # order by 1e-6 relative at small budgets of the flagship)
+            per_basis = f.params.formula_incentive[regions, t] / f.scale.money / p.basis[regions, t]
+            rate = 1.0 / (p.basis[regions, t] * np.median(per_basis))
             h_labels += [(year, float(lv)) for lv in levels[:-1]]
             h_first = len(h_labels) - (levels.size - 1)
             for side, grp, lo, up in (("at_most", group, -INF, 0.0), ("at_least", group - 1, 0.0, INF)):

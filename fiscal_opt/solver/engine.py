@@ -44,6 +44,9 @@ class Engine(Protocol):
     def relax_rows(self, rows: np.ndarray) -> None:
         """Drop rows ``rows`` (indices of the formulation's rows) from the LP."""
 
+    def restore_rows(self, rows: np.ndarray) -> None:
+        """Put rows ``rows`` dropped by :meth:`relax_rows` back as the formulation wrote them."""
+
     def run(self, fresh: bool = False) -> str:
         """Solve; ``optimal``, ``infeasible``, ``unbounded``, ``time_limit``, … (``fresh``: from
         scratch rather than from the previous stage's basis, where the engine can choose)."""

@@ -154,6 +154,7 @@ class DirectHighs:
             self.h.setOptionValue("time_limit", float(self.time_limit))
         self.h.passModel(lp)
         self.n_cols = lp.num_col_
+        self.row_lower, self.row_upper = formulation_lp.row_bounds()
         self.solve_seconds = 0.0
         self.iterations = 0
         self.runs = 0
@@ -173,6 +174,11 @@ class DirectHighs:
         if len(cols):
             self.h.changeColsBounds(len(cols), np.asarray(cols, dtype=np.int32), np.asarray(lower, dtype=float),
                                     np.asarray(upper, dtype=float))
+
+    def restore_rows(self, rows: np.ndarray) -> None:
+        if len(rows):
+            self.h.changeRowsBounds(len(rows), np.asarray(rows, dtype=np.int32), self.row_lower[rows],
+                                    self.row_upper[rows])
 
     def relax_rows(self, rows: np.ndarray) -> None:
         if len(rows):
@@ -194,28 +200,45 @@ class DirectHighs:
         primal = self.new_objective and not self.new_rows
         if fresh and self.runs:
             basis = self.h.getBasis()
-            default = self.h.getOptionValue("primal_feasibility_tolerance")[1]
-            for tolerance in (default, FACE_FEASIBILITY):
-                self.h.clearSolver()
-                self.h.setOptionValue("solver", FRESH_METHOD)
-                self.h.setOptionValue("primal_feasibility_tolerance", tolerance)
-                self.h.setOptionValue("presolve_rule_off", PARALLEL_RULE_OFF)
-                status = self._solve()
-                self.h.setOptionValue("primal_feasibility_tolerance", default)
-                self.h.setOptionValue("presolve_rule_off", 0)
-                if status in ("optimal", "time_limit", "iteration_limit"):
-                    return status
-            if not basis.valid:
+            status = self._fresh()
+            if status in ("optimal", "time_limit", "iteration_limit") or not basis.valid:
                 return status
             self.h.setBasis(basis)
-        if self.runs and self.h.getBasis().valid:
+        later = self.runs > 0
+        if later and self.h.getBasis().valid:
             # warm start from the previous stage's basis. After a new objective alone that basis
             # is still primal feasible and the primal simplex goes on from it (max-min's second
             # stage, when it was warm-started: 7 times fewer CPU seconds than the dual simplex);
             # otherwise the dual simplex (docs/performance.md)
             self.h.setOptionValue("solver", "simplex")
             self.h.setOptionValue("simplex_strategy", PRIMAL if primal else DUAL)
-        return self._solve()
+        status = self._solve()
+        if later and not fresh and status == "infeasible":
+            # a later stage keeps the previous stage's point feasible, within tolerances: an
+            # "infeasible" here is HiGHS's scaled tolerance, not the policy (seen at the 60th level
+            # of a leximin with a floor and hold-harmless on the flagship, 2.4e-6 in scaled terms)
+            return self._fresh()
+        return status
+
+    def _fresh(self) -> str:
+        """Solve from scratch with presolve and :data:`FRESH_METHOD`, at HiGHS's primal tolerance,
+        then at :data:`FACE_FEASIBILITY`, then at that tolerance without presolve (whose
+        reductions, on a long leximin chain, proved infeasible a stage whose previous point broke
+        no row by more than 2·10⁻⁸); the last status."""
+        default = self.h.getOptionValue("primal_feasibility_tolerance")[1]
+        for tolerance, presolve in ((default, "on"), (FACE_FEASIBILITY, "on"), (FACE_FEASIBILITY, "off")):
+            self.h.clearSolver()
+            self.h.setOptionValue("solver", FRESH_METHOD)
+            self.h.setOptionValue("primal_feasibility_tolerance", tolerance)
+            self.h.setOptionValue("presolve", presolve)
+            self.h.setOptionValue("presolve_rule_off", PARALLEL_RULE_OFF)
+            status = self._solve()
+            self.h.setOptionValue("primal_feasibility_tolerance", default)
+            self.h.setOptionValue("presolve", "choose")
+            self.h.setOptionValue("presolve_rule_off", 0)
+            if status in ("optimal", "time_limit", "iteration_limit"):
+                break
+        return status
 
     def _solve(self) -> str:
         self.new_objective = self.new_rows = False

@@ -120,6 +120,10 @@ class PyomoSolver:
         for r in rows:
             self.rows[int(r)].deactivate()
 
+    def restore_rows(self, rows: np.ndarray) -> None:
+        for r in rows:
+            self.rows[int(r)].activate()
+
     def run(self, fresh: bool = False) -> str:
         """Solve with the Pyomo solver (``fresh`` has no effect: the solver decides how to re-solve)."""
         kwargs: dict[str, Any] = {"load_solutions": False}

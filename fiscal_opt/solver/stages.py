@@ -84,8 +84,14 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
     timings["handoff"] = time.perf_counter() - start
     stages: list[dict] = []
 
-    def stage(name: str, fresh: bool = False) -> float:
+    notes: list[str] = []
+
+    def stage(name: str, fresh: bool = False, optional: bool = False) -> float | None:
+        """Run a stage; ``optional`` stages (leximin's refinements) that end infeasible give ``None``."""
         status = engine.run(fresh)
+        if optional and status in ("infeasible", "infeasible_or_unbounded"):
+            stages.append({"stage": name, "status": status})
+            return None
         _check(status, engine, f, "primary" if not stages else name, diagnose)
         value = engine.objective()
         stages.append({"stage": name, "objective_lp": value})
@@ -97,7 +103,7 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
     ranges = engine.row_ranges(budget.rows) if budget is not None else None
     levels: list[float] = []
     if policy.objective in ("max_min_coverage", "leximin_coverage"):
-        levels = [-first] if policy.objective == "max_min_coverage" else _leximin(f, engine, stage, -first)
+        levels = [-first] if policy.objective == "max_min_coverage" else _leximin(f, engine, stage, -first, notes)
         z = f.lp.columns_of("coverage_level")
         # z is fixed rather than bounded below: it appears only in the coverage rows x ≥ z·C − L,
         # which a lower z loosens, so the optimum is unchanged, and presolve can then turn those
@@ -106,22 +112,32 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
         engine.set_col_bounds(z, held, held)
         engine.set_cost(obj["shortfall"][0] + penalty, obj["shortfall"][1])
         stage("weighted_shortfall", fresh=True)
+    values = engine.values()
     if tie_break:
         _hold_for_tie_break(f, engine)
         engine.set_cost(obj["tie_break"][0])
-        stage("tie_break", fresh=True)
+        if stage("tie_break", fresh=True, optional=True) is None:
+            notes.append("the tie-break stage could not be solved numerically: the allocation is optimal, but "
+                         "between equally good allocations HiGHS chose, not the documented tie rule")
+        else:
+            values = engine.values()
     timings["solve"] = engine.solve_seconds
     start = time.perf_counter()
-    solution = _extract(f, engine, first, duals, ranges, levels, stages)
+    solution = _extract(f, engine, values, first, duals, ranges, levels, stages, notes)
     timings["extract"] = time.perf_counter() - start
     return solution, timings
 
 
-def _leximin(f: Formulation, engine: Engine, stage: Callable[[str], float], first: float) -> list[float]:
+def _leximin(f: Formulation, engine: Engine, stage: Callable[..., float | None], first: float,
+             notes: list[str]) -> list[float]:
     """Raise the worst coverage, fix the cells that cannot rise, repeat (MODEL.md §6).
 
     A cell is fixed at the current level when its coverage row has a non-zero dual (it limits
-    the level) or when its ceiling caps its coverage at or below the level.
+    the level) or when its ceiling caps its coverage at or below the level. The solution a level
+    was reached with is feasible for the next level, so a next level that HiGHS calls infeasible
+    (after its retries, :meth:`fiscal_opt.solver.highs.DirectHighs.run`) is a numerical failure:
+    the refinement stops there, the cells fixed for it are freed again, and a note says so; every
+    cell still reaches the last level, and every rule still holds.
     """
     p, sc = f.params, f.scale
     rows = f.lp.row_blocks["coverage"].rows
@@ -142,22 +158,31 @@ def _leximin(f: Formulation, engine: Engine, stage: Callable[[str], float], firs
             blocked = free & ((L + engine.values()[f.x_cols]) / C <= level + 1e-9)
         if not blocked.any():
             break
-        lower[blocked] = np.clip(level * C[blocked] - L[blocked], 0.0, U[blocked]) * (1 - OPTIMALITY_SLACK)
+        # never above the cell's value in the solution just found, so that solution stays feasible
+        held = np.clip(level * C[blocked] - L[blocked], 0.0, U[blocked]) * (1 - OPTIMALITY_SLACK)
+        lower[blocked] = np.maximum(0.0, np.minimum(held, engine.values()[f.x_cols[blocked]]))
         engine.set_col_bounds(f.x_cols[blocked], lower[blocked], U[blocked])
         engine.relax_rows(rows[blocked])
         free &= ~blocked
         if not free.any() or level >= 1 - 1e-9:
             break
-        level = -stage(f"leximin_{len(levels)}")
+        value = stage(f"leximin_{len(levels)}", optional=True)
+        if value is None:
+            engine.set_col_bounds(f.x_cols[blocked], np.zeros(int(blocked.sum())), U[blocked])
+            engine.restore_rows(rows[blocked])
+            notes.append(f"leximin stopped after {len(levels)} levels: HiGHS could not solve the next level "
+                         "numerically; the cells not yet fixed all reach the last level")
+            break
+        level = -value
         levels.append(level)
     return levels
 
 
-def _extract(f: Formulation, engine: Engine, first: float, duals: np.ndarray | None,
-             ranges: tuple[np.ndarray, np.ndarray] | None, levels: list[float], stages: list[dict]) -> Solution:
+def _extract(f: Formulation, engine: Engine, values: np.ndarray, first: float, duals: np.ndarray | None,
+             ranges: tuple[np.ndarray, np.ndarray] | None, levels: list[float], stages: list[dict],
+             notes: list[str]) -> Solution:
     p, lp, ms = f.params, f.lp, f.scale.money
     R, S, T = p.shape
-    values = engine.values()
     x = np.zeros((R, S, T))
     x[f.cell_r, f.cell_s, f.cell_t] = values[f.x_cols] * ms
     y = np.zeros((R, T))
@@ -187,7 +212,6 @@ def _extract(f: Formulation, engine: Engine, first: float, duals: np.ndarray | N
             if hit.size:
                 slacks[block.rule or name] = [(block.labels[i], float(sv[i])) for i in hit]
     binding = _binding(f, values)
-    notes = []
     esum = p.incentive_basis.sum(axis=0)
     for t, year in enumerate(p.years):
         if p.incentive_pool[t] > 0 and esum[t] <= 0:
