@@ -278,7 +278,7 @@ def generate(
 @app.command()
 def bench(quick: Annotated[bool, typer.Option(help="Only the small cases (under a minute).")] = False,
           out: Annotated[Optional[Path], typer.Option(help="Folder for the JSON and Markdown results "
-                                                      "[default: a new folder in benchmarks/runs/]")] = None) -> None:
+                                                      "(default: a new folder in benchmarks/runs/)")] = None) -> None:
     """Run the benchmark suite of the source checkout (also ``python -m benchmarks``)."""
     _benchmark_suite().run_suite(quick=quick, out=out)
 
