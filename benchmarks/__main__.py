@@ -7,14 +7,14 @@ import sys
 from pathlib import Path
 
 from .cases import CASES
-from .suite import CASE_TIMEOUT, DEFAULT_OUT, run_suite
+from .suite import CASE_TIMEOUT, RUNS, run_suite
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description="Run the fiscal_opt benchmark suite.")
     parser.add_argument("--quick", action="store_true", help="only the small cases (CI's smoke run, under a minute)")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="folder for results.json and results.md "
-                        f"(default {DEFAULT_OUT})")
+    parser.add_argument("--out", type=Path, default=None, help="folder for results.json and results.md "
+                        f"(default: a new folder in {RUNS}; the committed results are in benchmarks/results/)")
     parser.add_argument("--cases", default="", help="comma-separated case names (optional ones included); "
                         f"known: {', '.join(CASES)}")
     parser.add_argument("--timeout", type=float, default=CASE_TIMEOUT, help="seconds allowed per case")
@@ -27,7 +27,6 @@ def main(argv: list[str] | None = None) -> int:
                             cli_repeat=args.cli_repeat, keep_mps=args.keep_mps)
     except KeyError as exc:
         parser.error(str(exc.args[0]))
-    print(f"results in {args.out / 'results.md'}")
     return 1 if any("error" in r for r in records) else 0
 
 

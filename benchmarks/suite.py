@@ -28,7 +28,9 @@ from typing import Any
 from .cases import PROVINCES, ROOT, Case, select
 from .worker import PHASES
 
-DEFAULT_OUT = Path(__file__).resolve().parent / "results"
+RUNS = Path(__file__).resolve().parent / "runs"
+"""Where each run writes by default: a new folder per run, so a run never replaces the committed
+results in ``benchmarks/results/`` (write there with ``--out benchmarks/results`` on purpose)."""
 CASE_TIMEOUT = 3600.0
 """Seconds a case may run (its reference solve included) before the suite records it as timed out."""
 
@@ -155,20 +157,38 @@ def targets(cases: list[dict[str, Any]], cli: dict[str, Any] | None) -> list[dic
     return out
 
 
-def run_suite(quick: bool = False, out: Path = DEFAULT_OUT, cases: list[str] | None = None,
+def new_run_folder(started: dt.datetime, quick: bool) -> Path:
+    """A folder of RUNS that did not exist before, named for the run's start (UTC) and kind."""
+    stem = f"{started:%Y-%m-%dT%H%M%SZ}{'-quick' if quick else ''}"
+    RUNS.mkdir(parents=True, exist_ok=True)
+    for n in range(1, 1000):
+        folder = RUNS / (stem if n == 1 else f"{stem}-{n}")
+        try:
+            folder.mkdir()
+        except FileExistsError:
+            continue
+        return folder
+    raise FileExistsError(f"{RUNS / stem}: a thousand runs started in this second")
+
+
+def run_suite(quick: bool = False, out: Path | None = None, cases: list[str] | None = None,
               timeout: float = CASE_TIMEOUT, cli_repeat: int | None = None, keep_mps: bool = False,
               progress: bool = True) -> list[dict[str, Any]]:
     """Run the suite (the quick cases, the named ones, or all but the optional ones) and write
-    ``results.json`` and ``results.md`` into ``out``; returns the case records."""
+    ``results.json`` and ``results.md`` into ``out`` (default: a new folder of RUNS); returns the
+    case records."""
+    started = dt.datetime.now(dt.timezone.utc)
+    chosen = select(quick, cases)  # an unknown case name fails here, before any folder is made
+    if out is None:
+        out = new_run_folder(started, quick)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
-    started = dt.datetime.now(dt.timezone.utc)
     info = machine()
     cli = time_cli(cli_repeat or (1 if quick else 3))
     if progress:
         print(f"cli: help {cli['help']['median_seconds']} s, solve {cli['solve']['median_seconds']} s", flush=True)
     records: list[dict[str, Any]] = []
-    for case in select(quick, cases):
+    for case in chosen:
         rec = run_case(case, timeout, out if keep_mps else None)
         records.append(rec)
         if progress:
@@ -176,6 +196,8 @@ def run_suite(quick: bool = False, out: Path = DEFAULT_OUT, cases: list[str] | N
         _write(out, started, quick, info, cli, records)  # after each case: a long run shows progress
     if not records:
         _write(out, started, quick, info, cli, records)
+    if progress:
+        print(f"results in {out / 'results.md'}", flush=True)
     return records
 
 

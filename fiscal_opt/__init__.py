@@ -31,6 +31,7 @@ _EXPORTS = {
     "InputError": "fiscal_opt.errors",
     "InfeasibleError": "fiscal_opt.errors",
     "SolverError": "fiscal_opt.errors",
+    "OutputError": "fiscal_opt.errors",
 }
 
 __all__ = sorted(_EXPORTS)

@@ -1,9 +1,11 @@
 """The ``fiscal-opt`` command: a thin shell over the library that maps errors to exit codes.
 
-0 solved; 2 bad input; 3 infeasible (with the diagnosis); 4 solver failure or limit.
+0 solved; 2 bad input; 3 infeasible (with the diagnosis); 4 solver failure or limit; 5 the results
+cannot be written (read-only or unwritable folder, full disk, file-size limit).
 Heavy modules (Pyomo, HiGHS, pandas) are imported inside the commands so that ``--help`` is fast.
-Text from users' files (names, paths, messages quoting values) is escaped before Rich prints it, so
-that ``[bold]`` or ``[/x]`` in a region name is shown as written, never read as markup.
+Text from users' files (names, paths, messages quoting values) goes through :func:`escape` before
+Rich prints it, so that ``[bold]`` or ``:warning:`` in a region name is shown as written, never read
+as markup or an emoji code, and a name of a million characters prints at once, shortened.
 """
 
 from __future__ import annotations
@@ -14,15 +16,20 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
+from rich.markup import escape as escape_markup
 from rich.table import Table
 
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Allocate central special funds and incentives so every region can serve its residents.")
-out_console = Console()
-err_console = Console(stderr=True)
+out_console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 
 SHOWN_REGIONS = 40
+SHOWN_CHARACTERS = 300
+"""Characters of a line of user text the terminal shows; the rest is counted."""
+SHOWN_LINES = 1000
+"""Lines of one text the terminal shows (a message lists at most 500 problems of a file)."""
+_VISIBLE_CONTROLS = {c: repr(chr(c))[1:-1] for c in [*range(32), *range(127, 160)] if chr(c) != "\n"}
 COMPARE_COLUMNS = {"policy": "policy", "year": "year", "status": "status", "weighted_shortfall": "shortfall",
                    "min_coverage": "min cov", "budget_used": "used", "gini": "gini", "max_min_ratio": "max/min",
                    "budget_shadow_price": "price", "soft_bends": "soft rules bent"}
@@ -32,11 +39,22 @@ SWEEP_COLUMNS = {"value": "value", "status": "status", "year": "year", "weighted
 TERMINAL_COLUMNS = {"special_fund": "special", "baseline_transfer": "formula", "difference": "vs formula"}
 
 
+def escape(text: str) -> str:
+    """User text as Rich should print it literally: at most SHOWN_LINES lines of at most
+    SHOWN_CHARACTERS each (with the count of the rest), control characters written as escapes
+    (``\\r``, ``\\x1b``), markup escaped. The consoles interpret no emoji codes."""
+    lines = text.split("\n", SHOWN_LINES)
+    rest = lines.pop().count("\n") + 1 if len(lines) > SHOWN_LINES else 0
+    shown = [line if len(line) <= SHOWN_CHARACTERS else
+             f"{line[:SHOWN_CHARACTERS]}… ({len(line) - SHOWN_CHARACTERS:,} more characters)" for line in lines]
+    return escape_markup("\n".join(shown + ([f"… ({rest:,} more lines)"] if rest else [])).translate(_VISIBLE_CONTROLS))
+
+
 def _fail(exc: Exception) -> None:
     from .errors import FiscalOptError
 
     assert isinstance(exc, FiscalOptError)
-    label = {2: "bad input", 3: "infeasible", 4: "solver failure"}.get(exc.exit_code, "error")
+    label = {2: "bad input", 3: "infeasible", 4: "solver failure", 5: "cannot write"}.get(exc.exit_code, "error")
     err_console.print(f"[bold red]{label}:[/] {escape(str(exc))}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(exc.exit_code)
 
@@ -74,19 +92,19 @@ def solve(
     """Solve an instance, write the result files and print what each region gets."""
 
     from .errors import FiscalOptError, InfeasibleError
-    from .report.write import check_out_folder, write_infeasible
+    from .report.write import check_output, write_infeasible
 
     try:
         import fiscal_opt as fo
 
         if out is not None:
-            check_out_folder(out)  # before solving: a folder that cannot take the results fails fast
+            formats = check_output(out, _formats(format))  # before solving: fail fast where results cannot go
         inst, loaded = _timed_load(instance)
         pol = fo.load_policy(policy) if policy is not None else None
         result = fo.solve(inst, pol, options=fo.SolverOptions(method=method, time_limit=time_limit, solver=solver))
         result.timings["load"] = loaded
         if out is not None:
-            result.write(out, _formats(format))
+            result.write(out, formats)
     except InfeasibleError as exc:
         if out is not None:
             try:
@@ -166,13 +184,13 @@ def _print_table(table, columns: dict[str, str], text_column: str) -> None:  # n
 
 
 def _write_table(table, out: Path) -> None:  # noqa: ANN001 - a DataFrame
-    from .errors import InputError, Problem
+    from .errors import OutputError
     from .report.write import write_csv
 
     try:
         write_csv(table, out)
     except OSError as exc:
-        _fail(InputError(Problem(str(out), "", f"cannot write the table ({exc.strerror or exc})")))
+        _fail(OutputError(str(out), "write the table", exc))
     out_console.print(f"Table written to {escape(str(out))}")
 
 
@@ -267,20 +285,39 @@ def generate(
     services: Annotated[int, typer.Option(min=1, max=4, help="Number of services (1–4).")] = 4,
 ) -> None:
     """Write a synthetic instance calibrated on the 2020 provincial data."""
+    from .errors import OutputError
     from .generate.synthetic import generate_instance, write_instance
 
-    path = write_instance(generate_instance(regions, years=years, seed=seed, services=services), out)
+    try:
+        path = write_instance(generate_instance(regions, years=years, seed=seed, services=services), out)
+    except OSError as exc:
+        _fail(OutputError(str(out), "write the instance", exc))
     out_console.print(f"Wrote {escape(str(path))}")
 
 
 @app.command()
 def bench(quick: Annotated[bool, typer.Option(help="Only the small cases (under a minute).")] = False,
-          out: Annotated[Path, typer.Option(help="Folder for the JSON and Markdown results.")] = Path(
-              "benchmarks/results")) -> None:
-    """Run the benchmark suite (also ``python -m benchmarks``)."""
-    from benchmarks.suite import run_suite
+          out: Annotated[Optional[Path], typer.Option(help="Folder for the JSON and Markdown results "
+                                                      "(default: a new folder in benchmarks/runs/)")] = None) -> None:
+    """Run the benchmark suite of the source checkout (also ``python -m benchmarks``)."""
+    _benchmark_suite().run_suite(quick=quick, out=out)
 
-    run_suite(quick=quick, out=out)
+
+def _benchmark_suite():  # noqa: ANN202 - the module benchmarks.suite
+    """The suite lives in the source repository, not in the wheel: found beside the ``fiscal_opt``
+    package of an editable install (``pip install -e .``), else exit 2."""
+    import importlib
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "benchmarks" / "suite.py").is_file():
+        err_console.print("bad input: the benchmark suite lives in the source repository (its benchmarks/ folder), "
+                          f"and none lies beside the installed {escape(str(root / 'fiscal_opt'))}; install a checkout with "
+                          "`pip install -e .` and run `fiscal-opt bench` (or `python -m benchmarks`) from it",
+                          highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    if str(root) not in sys.path:
+        sys.path.insert(0, str(root))
+    return importlib.import_module("benchmarks.suite")
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ Every error that bad input or an impossible policy can raise derives from
 
 from __future__ import annotations
 
+import errno
 from dataclasses import dataclass
 
 
@@ -68,3 +69,26 @@ class SolverError(FiscalOptError):
     """The solver failed or stopped at a limit: no trustworthy answer (exit code 4)."""
 
     exit_code = 4
+
+
+class OutputError(FiscalOptError):
+    """The file system refused the results: a folder that cannot be written (read-only, no
+    permission), a full disk, a limit on file size (exit code 5). The input itself was fine.
+
+    ``path`` is the file or folder being written, ``errno`` the system's error number.
+    """
+
+    exit_code = 5
+
+    HINTS = {errno.ENOSPC: "the disk is full", errno.EDQUOT: "the disk quota is used up",
+             errno.EFBIG: "a limit on file size, such as `ulimit -f`, is reached",
+             errno.EROFS: "the file system is mounted read-only",
+             errno.EACCES: "you may not write there", errno.EPERM: "you may not write there"}
+    """What the commonest errors mean for the user, after the system's own words."""
+
+    def __init__(self, path: str, doing: str, error: OSError):
+        self.path = path
+        self.errno = error.errno
+        reason = error.strerror or str(error)
+        hint = self.HINTS.get(error.errno)
+        super().__init__(f"{path}: cannot {doing}: {reason}" + (f" ({hint})" if hint else ""))

@@ -23,7 +23,7 @@ import pytest
 import fiscal_opt as fo
 import fiscal_opt.report.pages
 import fiscal_opt.report.write
-from fiscal_opt.errors import InputError
+from fiscal_opt.errors import InputError, OutputError
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "instances" / "demo-4.yaml"
@@ -138,7 +138,7 @@ def test_a_folder_with_other_files_is_left_untouched(demo_result, tmp_path: Path
     out = tmp_path / "out"
     out.mkdir()
     (out / "marker.txt").write_text("the user's own notes\n")
-    with pytest.raises(InputError, match="not fiscal_opt results"):
+    with pytest.raises(InputError, match="did not write: marker.txt"):
         demo_result.write(out, formats=["csv"])
     assert snapshot(out) == {"marker.txt": hashlib.sha256(b"the user's own notes\n").hexdigest()}
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
@@ -172,13 +172,16 @@ def test_a_failure_while_writing_leaves_the_previous_set(demo_result, tmp_path: 
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(fiscal_opt.report.pages, "html_report", broken)
-    with pytest.raises(InputError, match="No space left on device"):
+    with pytest.raises(OutputError, match="No space left on device"):
         demo_result.write(out, formats=["csv", "html"])
     assert snapshot(out) == previous
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
 
 
 def test_a_failed_swap_puts_the_previous_set_back(demo_result, tmp_path: Path, monkeypatch):
+    """Where the system cannot exchange two folders, the swap is two renames; a failure of the second
+    puts the first back."""
+    monkeypatch.setattr(fiscal_opt.report.write, "_exchange", lambda a, b: False)
     out = tmp_path / "out"
     demo_result.write(out, formats=["csv"])
     previous = snapshot(out)
@@ -192,7 +195,7 @@ def test_a_failed_swap_puts_the_previous_set_back(demo_result, tmp_path: Path, m
         real_rename(src, dst)
 
     monkeypatch.setattr(fiscal_opt.report.write.os, "rename", rename)
-    with pytest.raises(InputError, match="Input/output error"):
+    with pytest.raises(OutputError, match="Input/output error"):
         demo_result.write(out, formats=["csv", "md"])
     assert snapshot(out) == previous
     assert [p.name for p in tmp_path.iterdir()] == ["out"]
@@ -221,7 +224,7 @@ def complete_set(out: Path) -> bool:
 
 def test_killing_a_run_never_leaves_a_mix(demo_result, tmp_path: Path):
     """SIGKILL `fiscal-opt solve` at random moments, several while it writes: DIR is the previous
-    set, a complete new set, or absent (killed between the two renames); never a mix."""
+    set, a complete new set, or absent (only where the swap is two renames); never a mix."""
     out = tmp_path / "results"
     demo_result.write(out, formats=["csv", "json", "md"])   # a known previous set (the demo, not china)
     previous = snapshot(out)
@@ -259,9 +262,11 @@ def test_killing_a_run_never_leaves_a_mix(demo_result, tmp_path: Path):
             outcomes.append("absent")
             demo_result.write(out, formats=["csv", "json", "md"])
             previous = snapshot(out)
-    for leftover in tmp_path.iterdir():                     # hidden temporary folders beside DIR are allowed
+    for leftover in tmp_path.iterdir():                     # what killed runs left lies hidden beside DIR
         assert leftover == out or leftover.name.startswith(".results."), leftover
     assert any(writing), "no kill landed while the results were being written"
+    demo_result.write(out, formats=["csv"])                  # and the next run removes it
+    assert [p.name for p in tmp_path.iterdir()] == ["results"]
 
 
 def test_markdown_report_escapes_user_text(hostile_result):

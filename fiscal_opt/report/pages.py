@@ -1,11 +1,13 @@
 """Human-facing reports of a :class:`~fiscal_opt.results.Result` (Markdown, HTML, terminal table).
 
-Reads the result's tables only; never calls the solver. User text is escaped in HTML.
+Reads the result's tables only; never calls the solver. User text is escaped in HTML, and in
+Markdown also against links, images and line breaks.
 """
 
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
@@ -17,6 +19,10 @@ if TYPE_CHECKING:
 METRIC_COLUMNS = ["gini", "theil_t", "theil_l", "cv", "max_min_ratio"]
 REPORT_REGIONS = 200
 """Regions listed in a report; the rest are in regions.csv."""
+_MD_SPECIAL = re.compile(r"([\\\[\]|])")
+"""Backslash-escaped in Markdown cells: the brackets of links and images, the table's bar, and the
+backslash that could undo an escape."""
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 
 
 def region_table(result: Result) -> pd.DataFrame:
@@ -68,10 +74,12 @@ def _md(frame: pd.DataFrame) -> str:
 
 
 def _cell(v: object) -> str:
-    """A Markdown table cell: numbers formatted, user text HTML-escaped (Markdown viewers render HTML)."""
+    """Markdown text of a cell or a name: numbers formatted; user text HTML-escaped (Markdown viewers
+    render HTML), ``[``, ``]``, ``|`` and ``\\`` backslash-escaped (no link, image or extra cell),
+    each line break a space (CommonMark ends a line at CR too)."""
     if isinstance(v, float):
         return "" if v != v else f"{v:,.4g}" if abs(v) < 1 else f"{v:,.2f}"
-    return html.escape(str(v)).replace("|", "\\|").replace("\n", " ")
+    return _MD_SPECIAL.sub(r"\\\1", _LINE_BREAK.sub(" ", html.escape(str(v))))
 
 
 def _regions_shown(result: Result) -> tuple[pd.DataFrame, str]:

@@ -1,19 +1,38 @@
-"""Writing result files atomically: into a temporary folder beside ``out``, then renamed into place.
+"""Writing result folders so that nothing is lost: not the previous results, not a user's files.
 
-A run that fails or is killed part-way leaves either the previous result set or none, never a mix.
-Because the whole folder is replaced, ``out`` must be new, empty or an earlier result folder: a
-folder holding other files (or the current folder) is refused rather than deleted.
-User text in CSV and Excel cells is neutralised against formula injection.
+- The files go into a hidden folder beside ``out`` (``.NAME.<8 hex>.new``) that then takes
+  ``out``'s place in one atomic exchange (Linux ``renameat2``); where the system has no exchange,
+  two renames move the previous set aside (``.NAME.<8 hex>.old``) and the new one in, and a run
+  killed between them is undone by the next run, which puts the previous set back.
+- One writer at a time per folder: the lock file ``.NAME.lock`` beside ``out`` is held from the
+  first file to the swap. Whatever temporaries of ``out`` the lock holder finds were left by
+  killed runs, and it removes them.
+- ``out`` must be new, empty, or a result folder exactly as fiscal-opt wrote it: the hidden
+  manifest ``.fiscal-opt-results`` lists every file it wrote with its SHA-256, and a folder holding
+  anything else (notes, an edited workbook, a subfolder) is refused with the list.
+- CSV quotes every cell holding CR or LF. Text cells in CSV and Excel are neutralised against
+  formula injection, at the start of the cell and after every line break in it.
+- The same result gives the same bytes in every file, the workbook included (no timestamps).
+
+POSIX only (``fcntl`` locks).
 """
 
 from __future__ import annotations
 
 import csv
+import ctypes
+import datetime as dt
+import errno
+import fcntl
+import hashlib
+import io
 import json
 import os
+import re
+import secrets
 import shutil
-import tempfile
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,7 +40,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from ..errors import InputError, Problem
+from ..errors import InputError, OutputError, Problem
 
 if TYPE_CHECKING:
     from ..results.result import Result
@@ -30,35 +49,61 @@ FORMATS = ("csv", "json", "md", "html", "xlsx")
 """The result formats ``write_result`` knows."""
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_FORMULA = re.compile(r"(?:^|(?<=[\r\n]))(?=[=+\-@\t\r])")
+"""Where a spreadsheet could start reading a formula: a cell's start or a line's, before one of
+FORMULA_START."""
 
 MARKER = ".fiscal-opt-results"
-"""A hidden file in every result folder: it tells a later run that the folder may be replaced."""
-RESULT_FILES = {"allocations.csv", "regions.csv", "metrics.csv", "summary.json", "report.md", "report.html",
-                "allocations.xlsx", MARKER}
-"""Names a result folder may hold; a folder holding only these (or the marker) may be replaced."""
+"""The manifest in every result folder: the files fiscal-opt wrote there and their SHA-256."""
+LEGACY_FILES = {"allocations.csv", "regions.csv", "metrics.csv", "summary.json", "report.md", "report.html",
+                "allocations.xlsx"}
+"""What a folder written before the manifest (its marker holds no file list) may hold."""
+_MANIFEST_NOTE = "Written by fiscal-opt; a later run may replace this folder while it holds only these files."
+FIXED_TIME = (1980, 1, 1, 0, 0, 0)
+"""The time recorded in a workbook (its properties and zip entries), so that it depends on the data alone."""
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
 
 
 def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Prefix text cells that a spreadsheet would read as a formula with an apostrophe."""
+    """Text cells that a spreadsheet could read as a formula, with an apostrophe before the formula:
+    at the start of the cell and after each CR or LF in it. Each column's distinct values are
+    checked once."""
     out = frame.copy()
     for col in out.columns:
         if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            text = out[col].astype(str)
-            risky = text.str.startswith(FORMULA_START)
+            codes, distinct = pd.factorize(out[col])
+            text = pd.Series(np.asarray(distinct, dtype=object)).astype(str)
+            risky = text.str.contains(_FORMULA).to_numpy(dtype=bool)
             if risky.any():
-                out[col] = out[col].where(~risky, "'" + text)
+                safe = np.where(risky, text.str.replace(_FORMULA, "'", regex=True).to_numpy(dtype=object),
+                                np.asarray(distinct, dtype=object))
+                out[col] = pd.Series(safe[codes], index=out.index, dtype=object).where(codes >= 0, out[col])
     return out
+
+
+class _RowsEndingInLF:
+    """The file a ``csv.writer(lineterminator="\\r\\n")`` writes to. That writer quotes every cell
+    holding a character of its line terminator, so CR as well as LF (with ``"\\n"`` alone a bare CR
+    goes out unquoted and readers split the row there); each row arrives in one ``write`` call
+    (``writerow`` returns that call's value), and its closing CR LF becomes LF."""
+
+    def __init__(self, handle: io.TextIOBase):
+        self._write = handle.write
+
+    def write(self, row: str) -> int:
+        return self._write(row[:-2] + "\n")
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
     """``frame`` as UTF-8 CSV: a header row, no index, ``\\n`` line ends, missing values blank, text
-    cells neutralised. Each column becomes text in one pass (numbers in Python's shortest
-    round-trip form) and the csv module quotes and joins: the same bytes as ``DataFrame.to_csv``
-    in a fraction of its time (measured in docs/performance.md)."""
+    cells neutralised, cells holding CR or LF quoted. Each column becomes text in one pass (numbers
+    in Python's shortest round-trip form) and the csv module quotes and joins: the same bytes as
+    ``DataFrame.to_csv`` (apart from the quoted CR) in a fraction of its time (docs/performance.md)."""
     safe = neutralise(frame)
     columns = [_cells(safe[name]) for name in safe.columns]
     with open(path, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
+        writer = csv.writer(_RowsEndingInLF(handle), lineterminator="\r\n")
         writer.writerow(safe.columns)
         writer.writerows(zip(*columns))
 
@@ -76,51 +121,92 @@ def _cells(column: pd.Series) -> list[str]:
     return ["" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in values.tolist()]
 
 
-def write_result(result: Result, out: Path, formats: tuple[str, ...]) -> Path:
+def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
+    """One worksheet per frame, text cells neutralised; the same frames give the same bytes: the
+    workbook's creation and modification times and every zip entry's time are 1980-01-01 00:00, the
+    earliest a zip file can hold, rather than the moment of writing."""
+    from openpyxl.xml.functions import tostring
+
+    buffer = io.BytesIO()
+    with pd.ExcelWriter(buffer, engine="openpyxl") as book:
+        for name, frame in sheets.items():
+            neutralise(frame).to_excel(book, sheet_name=name, index=False)
+        timeless = book.book.properties
+    timeless.created = timeless.modified = dt.datetime(*FIXED_TIME)
+    with zipfile.ZipFile(buffer) as built, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as final:
+        for entry in built.infolist():
+            data = tostring(timeless.to_tree()) if entry.filename == "docProps/core.xml" else built.read(entry)
+            final.writestr(zipfile.ZipInfo(entry.filename, FIXED_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
+
+
+def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
+    """The formats asked for, each once, in order; an input error for none or an unknown one."""
+
+    chosen = tuple(dict.fromkeys(formats))
+    unknown = [f for f in chosen if f not in FORMATS]
+    if unknown or not chosen:
+        found = f"unknown format(s) {unknown}" if unknown else "no format given"
+        raise InputError(Problem("--format", "", f"{found}; choose one or more of {', '.join(FORMATS)}"))
+    return chosen
+
+
+def check_output(out: Path, formats: Iterable[str]) -> tuple[str, ...]:
+    """Everything about ``out`` and ``formats`` that can fail before solving: the formats, a folder
+    that would not be replaced, a place that cannot be written (:class:`OutputError`). Returns the
+    formats as :func:`check_formats` does."""
+    chosen = check_formats(formats)
+    check_out_folder(out)
+    out = Path(os.path.abspath(out))
+    folder = out.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise OutputError(str(out), "create the result folder", OSError(errno.ENOTDIR, os.strerror(errno.ENOTDIR)))
+    if not os.access(folder, os.W_OK | os.X_OK):
+        code = errno.EROFS if os.statvfs(folder).f_flag & os.ST_RDONLY else errno.EACCES
+        raise OutputError(str(out), f"create the result folder in {folder}", OSError(code, os.strerror(code)))
+    return chosen
+
+
+def write_result(result: Result, out: Path, formats: Iterable[str]) -> Path:
     """Write ``result`` into ``out`` in the given formats (``csv``, ``json``, ``md``, ``html``, ``xlsx``)."""
     from .pages import html_report, markdown_report
 
-    unknown = [f for f in formats if f not in FORMATS]
-    if unknown:
-        raise InputError(Problem("--format", "", f"unknown format(s) {unknown}; choose from {', '.join(FORMATS)}"))
+    formats = check_formats(formats)
     out = Path(os.path.abspath(out))  # lexically: `x/..` is the folder above, and a link stays a link
-    with _atomic_folder(out) as tmp:
+    with _result_folder(out) as tmp:
         if "csv" in formats:
             write_csv(result.allocations, tmp / "allocations.csv")
             write_csv(result.regions, tmp / "regions.csv")
             write_csv(result.metrics, tmp / "metrics.csv")
         if "json" in formats or "csv" in formats:
-            (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n",
-                                              encoding="utf-8")
+            _write_json(result.summary, tmp / "summary.json")
         if "md" in formats:
             (tmp / "report.md").write_text(markdown_report(result), encoding="utf-8")
         if "html" in formats:
             (tmp / "report.html").write_text(html_report(result), encoding="utf-8")
         if "xlsx" in formats:
-            with pd.ExcelWriter(tmp / "allocations.xlsx", engine="openpyxl") as xl:
-                for sheet, frame in (("allocations", result.allocations), ("regions", result.regions),
-                                     ("metrics", result.metrics)):
-                    neutralise(frame).to_excel(xl, sheet_name=sheet, index=False)
+            write_xlsx({"allocations": result.allocations, "regions": result.regions, "metrics": result.metrics},
+                       tmp / "allocations.xlsx")
     return out
 
 
-@contextmanager
-def _atomic_folder(out: Path) -> Iterator[Path]:
-    """A temporary folder that replaces ``out`` when the block succeeds and vanishes when it fails."""
-    tmp = _temporary_folder(out)
-    try:
-        yield tmp
-        _replace(tmp, out)
-    except OSError as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise InputError(Problem(str(out), "", f"cannot write the results ({exc.strerror or exc})")) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+def write_infeasible(out: Path, error: Exception) -> Path:
+    """Write ``summary.json`` with ``status: infeasible`` and the diagnosis (as safely as results)."""
+    summary = {"status": "infeasible", "diagnosis": str(error), "rules": list(getattr(error, "rules", [])),
+               "repairs": list(getattr(error, "repairs", []))}
+    out = Path(os.path.abspath(out))
+    with _result_folder(out) as tmp:
+        _write_json(summary, tmp / "summary.json")
+    return out
+
+
+def _write_json(doc: dict, path: Path) -> None:
+    path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
 def check_out_folder(out: Path) -> None:
-    """Refuse an ``out`` whose replacement would delete something other than earlier results."""
+    """Refuse an ``out`` whose replacement would delete anything but fiscal-opt's own, unchanged files."""
     out = Path(os.path.abspath(out))
     if out.is_symlink() or not out.exists():
         return  # a link is replaced, not what it points to
@@ -130,56 +216,158 @@ def check_out_folder(out: Path) -> None:
         raise InputError(Problem(str(out), "", "--out is the current folder or a folder above it; results replace "
                                  "the whole folder, so name a new folder for them"))
     try:
-        names = {entry.name for entry in out.iterdir()}
+        names = sorted(entry.name for entry in out.iterdir())
+        foreign, changed = _not_ours(out, names)
     except OSError as exc:
-        raise InputError(Problem(str(out), "", f"cannot read the output folder ({exc.strerror})")) from None
-    if names and MARKER not in names and not names <= RESULT_FILES:
-        others = ", ".join(sorted(names - RESULT_FILES)[:3])
-        raise InputError(Problem(str(out), "", f"the folder holds files that are not fiscal_opt results ({others}); "
-                                 "results replace the whole folder, so choose a new or empty folder"))
+        raise OutputError(str(out), "read the output folder", exc) from None
+    if foreign or changed:
+        listed = [*(f"{n} (changed since fiscal-opt wrote it)" for n in changed), *foreign]
+        shown = ", ".join(listed[:10]) + (f" and {len(listed) - 10} more" if len(listed) > 10 else "")
+        raise InputError(Problem(str(out), "", f"the folder holds files fiscal-opt did not write: {shown}; results "
+                                 "replace the whole folder, so move those files or choose a new or empty folder"))
 
 
-def _temporary_folder(out: Path) -> Path:
-    """A new hidden folder beside ``out`` (same file system, so the final rename is atomic)."""
-    check_out_folder(out)
-    parent = out.parent
+def _not_ours(out: Path, names: list[str]) -> tuple[list[str], list[str]]:
+    """Of the entries ``names`` of ``out``: those fiscal-opt did not write, and its files changed since."""
+    if not names:
+        return [], []
+    if MARKER not in names:
+        return names, []
     try:
-        parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=parent))
-        (tmp / MARKER).write_text("Written by fiscal-opt; a later run may replace this folder.\n", encoding="utf-8")
+        listed = json.loads((out / MARKER).read_text(encoding="utf-8"))["files"]
+    except (ValueError, KeyError, TypeError):  # the plain marker of a version before the manifest
+        return [n for n in names if n not in LEGACY_FILES | {MARKER}], []
+    foreign = [n for n in names if n != MARKER and n not in listed]
+    changed = [n for n in names if n in listed and not _same_file(out / n, listed[n])]
+    return foreign, changed
+
+
+def _same_file(path: Path, sha256: object) -> bool:
+    if path.is_symlink() or not path.is_file():
+        return False
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest() == sha256
+
+
+def _seal(folder: Path) -> None:
+    """Write the manifest: every file now in ``folder`` and its SHA-256, in name order."""
+    files = {}
+    for path in sorted(folder.iterdir()):
+        with open(path, "rb") as handle:
+            files[path.name] = hashlib.file_digest(handle, "sha256").hexdigest()
+    _write_json({"note": _MANIFEST_NOTE, "files": files}, folder / MARKER)
+
+
+@contextmanager
+def _result_folder(out: Path) -> Iterator[Path]:
+    """A new hidden folder to write into, which replaces ``out`` when the block succeeds and vanishes
+    when it fails; file-system failures become :class:`OutputError`."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        with _locked(out):
+            _recover(out)
+            tmp = _temporary_name(out, "new")
+            tmp.mkdir()
+            try:
+                yield tmp
+                _seal(tmp)
+                check_out_folder(out)  # again under the lock: what is there now is what gets replaced
+                _swap(tmp, out)
+            except BaseException:
+                _remove(tmp)
+                raise
     except OSError as exc:
-        raise InputError(Problem(str(out), "", f"cannot create the output folder ({exc.strerror})")) from None
-    return tmp
+        raise OutputError(str(out), "write the results", exc) from None
 
 
-def _replace(tmp: Path, out: Path) -> None:
-    """Swap the finished folder into place: old results move aside, new ones rename in, old ones go."""
-    os.chmod(tmp, 0o755)
-    if out.exists() or out.is_symlink():
-        check_out_folder(out)
-        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old.", dir=out.parent))
+@contextmanager
+def _locked(out: Path) -> Iterator[None]:
+    """Hold the lock of ``out``: an exclusive ``flock`` on ``.NAME.lock`` beside it, which the kernel
+    releases if the process dies. The file is removed on release; a waiter that then finds its
+    file gone or replaced takes the lock anew."""
+    path = out.parent / f".{out.name}.lock"
+    while True:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
         try:
-            os.rename(out, old / "previous")
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            if os.path.samestat(os.stat(path), os.fstat(fd)):
+                break
+        except FileNotFoundError:
+            pass  # removed by the holder just before it released the lock
         except BaseException:
-            old.rmdir()
+            os.close(fd)
             raise
+        os.close(fd)
+    try:
+        yield
+    finally:
+        path.unlink(missing_ok=True)
+        os.close(fd)
+
+
+def _temporary_name(out: Path, kind: str) -> Path:
+    """A free name ``.NAME.<8 hex>.KIND`` beside ``out``: only ``out``'s own temporaries match it
+    (the fixed length of the rest gives back exactly NAME)."""
+    while True:
+        path = out.parent / f".{out.name}.{secrets.token_hex(4)}.{kind}"
+        if not (path.exists() or path.is_symlink()):
+            return path
+
+
+def _temporaries(out: Path) -> list[Path]:
+    """``out``'s temporaries: folders being written (``new``) and previous sets moved aside (``old``)."""
+    pattern = re.compile(re.escape(f".{out.name}.") + r"[0-9a-f]{8}\.(new|old)")
+    return sorted(out.parent / e.name for e in os.scandir(out.parent) if pattern.fullmatch(e.name))
+
+
+def _recover(out: Path) -> None:
+    """Undo what killed runs left (call under the lock, so no live writer owns a temporary): a
+    previous set moved aside goes back where ``out`` is missing; every other temporary goes."""
+    left = _temporaries(out)
+    moved = [p for p in left if p.name.endswith(".old")]
+    if moved and not (out.exists() or out.is_symlink()):
+        os.rename(moved[-1], out)
+        left.remove(moved[-1])
+    for path in left:
+        _remove(path)
+
+
+def _swap(tmp: Path, out: Path) -> None:
+    """Put the finished folder ``tmp`` at ``out``; whatever was at ``out`` is removed."""
+    if not (out.exists() or out.is_symlink()):
+        os.rename(tmp, out)
+    elif _exchange(tmp, out):
+        _remove(tmp)  # it now holds the previous set
+    else:
+        old = _temporary_name(out, "old")
+        os.rename(out, old)
         try:
             os.rename(tmp, out)
         except BaseException:
-            os.rename(old / "previous", out)  # put the previous results back (should that fail, they stay in old)
-            old.rmdir()
+            os.rename(old, out)  # should this fail too, the next run puts the previous set back
             raise
-        shutil.rmtree(old, ignore_errors=True)
+        _remove(old)
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap the two paths atomically (``renameat2(RENAME_EXCHANGE)``); False where the C library or
+    the file system has no such call."""
+    rename = getattr(ctypes.CDLL(None, use_errno=True), "renameat2", None)
+    if rename is None:
+        return False
+    rename.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    if rename(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.ENOTSUP, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _remove(path: Path) -> None:
+    """Delete a temporary (a link or file is unlinked, a folder removed with its contents); a failure
+    leaves it for the next run to remove."""
+    if path.is_symlink() or not path.is_dir():
+        path.unlink(missing_ok=True)
     else:
-        os.rename(tmp, out)
-
-
-def write_infeasible(out: Path, error: Exception) -> Path:
-    """Write ``summary.json`` with ``status: infeasible`` and the diagnosis (atomically)."""
-    rules = list(getattr(error, "rules", []))
-    summary = {"status": "infeasible", "diagnosis": str(error), "rules": rules,
-               "repairs": list(getattr(error, "repairs", []))}
-    out = Path(os.path.abspath(out))
-    with _atomic_folder(out) as tmp:
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    return out
+        shutil.rmtree(path, ignore_errors=True)
