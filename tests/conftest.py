@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -46,3 +49,23 @@ def solve_spec(tmp_path: Path):
     def run(spec: dict[str, Any], **kwargs: Any) -> fo.Result:
         return fo.solve(fo.load_instance(write_instance(tmp_path, spec)), **kwargs)
     return run
+
+
+def cli(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
+    """Run ``fiscal-opt ARGS`` in this process (typer's CliRunner) from ``cwd``, as a finished
+    process: exit code, standard output and standard error. An exception escaping the command is
+    a traceback a user would have seen: it fails the test."""
+    from typer.testing import CliRunner
+
+    from fiscal_opt.cli import app
+
+    before = os.getcwd()
+    os.chdir(cwd)
+    try:
+        result = CliRunner().invoke(app, list(args))
+    finally:
+        os.chdir(before)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise AssertionError("the command ended in a traceback:\n" + "".join(
+            traceback.format_exception(result.exception)))
+    return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)

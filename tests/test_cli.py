@@ -1,4 +1,7 @@
-"""The command line end to end: exit codes 0 / 2 / 3, files written, messages instead of tracebacks."""
+"""The command line end to end: exit codes 0 / 2 / 3, files written, messages instead of tracebacks.
+
+In-process (typer's CliRunner) but for two smoke tests that start the installed command as a user does.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +13,24 @@ from pathlib import Path
 import pandas as pd
 
 from conftest import REPO, two_regions, write_instance
+from conftest import cli as run
 
 
-def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fiscal_opt", *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=300)
+def _installed(*args: str) -> subprocess.CompletedProcess:
+    script = Path(sys.executable).with_name("fiscal-opt")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "fiscal_opt"]
+    return subprocess.run([*command, *args], cwd=REPO, capture_output=True, text=True, timeout=300)
+
+
+def test_smoke_the_installed_command_solves_the_flagship(tmp_path: Path):
+    proc = _installed("solve", "instances/china-2020-provinces.yaml", "--out", str(tmp_path / "o"))
+    assert proc.returncode == 0, proc.stderr
+    assert "Guangdong" in proc.stdout and (tmp_path / "o" / "summary.json").exists()
+
+
+def test_smoke_the_installed_command_refuses_bad_input_without_a_traceback(tmp_path: Path):
+    proc = _installed("solve", str(tmp_path / "missing.yaml"))
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "missing.yaml" in proc.stderr
 
 
 def test_solve_demo_writes_the_contract_files(tmp_path: Path):

@@ -105,7 +105,39 @@ def test_money_unit_changes_nothing_but_units(spec, unit):
 
 @SETTINGS
 @given(instances())
-def test_allocated_plus_unallocated_is_the_budget(spec):
-    s = _solve(spec).summary
-    assert s["budget_used"]["0"] + s["budget_unallocated"]["0"] == s["budget"]["0"]
+def test_budget_used_is_what_the_cells_got_and_never_more_than_the_budget(spec):
+    res = _solve(spec)
+    s = res.summary
+    cells = float(res.allocations["special_fund"].sum())
+    assert s["budget_used"]["0"] == pytest.approx(cells, rel=1e-12, abs=1e-12)
     assert s["budget_used"]["0"] <= s["budget"]["0"]
+
+
+def _flagship_with_services_reversed(folder: Path) -> Path:
+    """The flagship instance with its four services listed in reverse order (same data)."""
+    import shutil
+
+    import yaml
+
+    source = Path(__file__).resolve().parents[1] / "instances"
+    data = yaml.safe_load((source / "china-2020-provinces.yaml").read_text(encoding="utf-8"))
+    data["services"] = dict(reversed(list(data["services"].items())))
+    data["policy"] = str(source.parent / "models" / "current-practice.yaml")
+    (folder / "data").mkdir()
+    shutil.copy(source / "data" / "china-2020-provinces.csv", folder / "data")
+    path = folder / "reversed.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@pytest.mark.xfail(strict=True, reason="under the v1 objective the split between services is a tie that the "
+                   "tie-break decides by service order; order-free ties come with model v2")
+def test_permuting_the_services_permutes_the_answer(tmp_path: Path) -> None:
+    policy = fo.load_policy(Path(__file__).resolve().parents[1] / "models" / "current-practice.yaml")
+    first = fo.solve(fo.load_instance(Path(__file__).resolve().parents[1] / "instances" / "china-2020-provinces.yaml"),
+                     policy)
+    second = fo.solve(fo.load_instance(_flagship_with_services_reversed(tmp_path)), policy)
+    a = first.allocations.groupby("service")["special_fund"].sum()
+    b = second.allocations.groupby("service")["special_fund"].sum()
+    assert first.solution.objective == pytest.approx(second.solution.objective, rel=1e-9)
+    np.testing.assert_allclose(b.loc[a.index].to_numpy(), a.to_numpy(), rtol=1e-9, atol=1e-6)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 
 import fiscal_opt as fo
-from conftest import REPO, two_regions, write_instance
+from conftest import REPO, cli, two_regions, write_instance
 from fiscal_opt.analysis.sweeps import parse_range
 
 
@@ -66,14 +63,11 @@ def test_bad_ranges_are_input_errors(text):
 
 def test_sweep_command_prints_and_writes_the_table(tmp_path):
     out = tmp_path / "sweep.csv"
-    proc = subprocess.run([sys.executable, "-m", "fiscal_opt", "sweep", "instances/demo-4.yaml",
-                           "--budget", "600:1400:400", "--out", str(out)], cwd=REPO, capture_output=True,
-                          text=True, timeout=300)
+    proc = cli("sweep", "instances/demo-4.yaml", "--budget", "600:1400:400", "--out", str(out))
     assert proc.returncode == 0, proc.stderr
     table = pd.read_csv(out)
     assert list(table["value"]) == [600, 1000, 1400]
     assert (np.diff(table["min_coverage"]) > 0).all()  # equity-first: more money, higher minimum
     assert "shortfall" in proc.stdout
-    bad = subprocess.run([sys.executable, "-m", "fiscal_opt", "sweep", "instances/demo-4.yaml"], cwd=REPO,
-                         capture_output=True, text=True, timeout=300)
+    bad = cli("sweep", "instances/demo-4.yaml")
     assert bad.returncode == 2 and "give exactly one of" in bad.stderr and "Traceback" not in bad.stderr

@@ -213,10 +213,10 @@ class DirectHighs:
             self.h.setOptionValue("solver", "simplex")
             self.h.setOptionValue("simplex_strategy", PRIMAL if primal else DUAL)
         status = self._solve()
-        if later and not fresh and status == "infeasible":
+        if later and not fresh and status not in ("optimal", "time_limit", "iteration_limit"):
             # a later stage keeps the previous stage's point feasible, within tolerances: an
-            # "infeasible" here is HiGHS's scaled tolerance, not the policy (seen at the 60th level
-            # of a leximin with a floor and hold-harmless on the flagship, 2.4e-6 in scaled terms)
+            # "infeasible" (or "Unknown") here is HiGHS's numerics, not the policy (seen at the 60th
+            # level of a leximin with a floor and hold-harmless on the flagship, 2.4e-6 scaled)
             return self._fresh()
         return status
 

@@ -87,9 +87,10 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
     notes: list[str] = []
 
     def stage(name: str, fresh: bool = False, optional: bool = False) -> float | None:
-        """Run a stage; ``optional`` stages (leximin's refinements) that end infeasible give ``None``."""
+        """Run a stage; ``optional`` stages (leximin's refinements, the tie-break) that HiGHS cannot
+        solve give ``None`` (a limit of time or iterations still stops the solve)."""
         status = engine.run(fresh)
-        if optional and status in ("infeasible", "infeasible_or_unbounded"):
+        if optional and status not in ("optimal", "time_limit", "iteration_limit"):
             stages.append({"stage": name, "status": status})
             return None
         _check(status, engine, f, "primary" if not stages else name, diagnose)

@@ -1,0 +1,15 @@
+"""Every valid instance and policy ends in an answer or a diagnosis (benchmarks/robustness.py, quick)."""
+
+from __future__ import annotations
+
+from benchmarks.robustness import markdown, run
+
+
+def test_no_point_of_the_quick_robustness_grid_is_a_solver_failure() -> None:
+    doc = run(quick=True)
+    assert doc["points"] == 2 * (4 * 5 + 1)  # 2 instances × (4 policies × 5 budgets + min_budget once)
+    assert doc["counts"].get("solver_failure", 0) == 0, markdown(doc)
+    assert doc["counts"]["optimal"] > 0
+    for record in doc["records"]:
+        if record["status"] == "infeasible":
+            assert record["reason"], record  # a diagnosis, not an empty row
