@@ -87,9 +87,15 @@ def test_permuting_regions_permutes_the_answer(spec, rng, policy):
     assert np.allclose(a["incentive"], b["incentive"], atol=1e-6 * scale, rtol=1e-6)
 
 
+SOFT_POLICIES = [{}, {"objective": "max_min_coverage", "per_capita_floor": {"value": 0.95, "soft": True},
+                     "min_coverage": {"value": 0.9, "soft": True}, "soft_penalty": 5},
+                 {"per_capita_floor": {"value": 0.95, "soft": True}, "soft_penalty": 0.3}]
+
+
 @SETTINGS
-@given(instances(), st.sampled_from([("10k_yuan", 1e4), ("100m_yuan", 1e8)]))
-def test_money_unit_changes_nothing_but_units(spec, unit):
+@given(instances(), st.sampled_from([("10k_yuan", 1e4), ("100m_yuan", 1e8)]), st.sampled_from(SOFT_POLICIES))
+def test_money_unit_changes_nothing_but_units(spec, unit, policy):
+    spec["policy"] |= policy
     name, factor = unit
     other = copy.deepcopy(spec)
     other["money_unit"] = name
@@ -101,6 +107,11 @@ def test_money_unit_changes_nothing_but_units(spec, unit):
     b = _solve(other).allocations
     scale = _money_scale(first)
     assert np.allclose(a["special_fund"], b["special_fund"] * factor, atol=1e-6 * scale, rtol=1e-6)
+    paid = {k: v["penalty"] for k, v in first.summary["soft_rule_penalties"].items()}
+    other_paid = {k: v["penalty"] for k, v in _solve(other).summary["soft_rule_penalties"].items()}
+    money = 1.0 if first.solution.objective_name == "max_min_coverage" else factor  # points, or money_unit
+    for rule in set(paid) | set(other_paid):
+        assert paid.get(rule, 0.0) == pytest.approx(other_paid.get(rule, 0.0) * money, rel=1e-5, abs=1e-6 * scale)
 
 
 @SETTINGS

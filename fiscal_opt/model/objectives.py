@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..io.values import MONEY_UNITS
 from .lp import INF
 
 if TYPE_CHECKING:
@@ -62,6 +63,7 @@ def add_objectives(f: Formulation) -> None:
     for block in lp.row_blocks.values():
         if block.slack is not None:
             penalty[block.slack.columns] = f.policy.soft_penalty
+    coverage_penalty = penalty * coverage_points_per_lp_unit(f)
     # tie-break (run on the optimal face): keep incentives nearest the formula (a deviation costs
     # 2 plus a premium by (region id, year), so which region's incentive moves is unique too), then
     # prefer cells by (higher priority, region id, service order, year), independent of input order
@@ -78,4 +80,24 @@ def add_objectives(f: Formulation) -> None:
         tie[dev] = 2.0 + (pay_rank + 1) / len(pay_order)  # above every cell's price: the formula first
     offset = float((p.weight * p.gap).sum() / f.scale.money)
     f.objectives = {"shortfall": (shortfall, offset), "spend": (spend, 0.0), "coverage": (coverage, 0.0),
-                    "penalty": (penalty, 0.0), "tie_break": (tie, 0.0)}
+                    "penalty": (penalty, 0.0), "coverage_penalty": (coverage_penalty, 0.0), "tie_break": (tie, 0.0)}
+
+
+PENALTY_YUAN = 1e8
+"""Soft penalties are stated per 亿元 (10⁸ yuan) of violation, whatever the instance's money_unit."""
+
+
+def coverage_points_per_lp_unit(f: Formulation) -> float:
+    """Coverage shares per (coverage point per 亿元 of violation) per LP money unit of slack: how a
+    soft penalty stated in coverage points per 亿元 enters an objective measured in shares."""
+    return 0.01 * f.scale.money * MONEY_UNITS[f.params.money_unit] / PENALTY_YUAN
+
+
+def first_stage(f: Formulation) -> tuple[np.ndarray, float]:
+    """Cost vector and offset of the policy's first stage (LP units): its objective plus the price
+    of every soft rule's slack, in that objective's terms (docs/model.md, "Soft rules")."""
+    objective = f.policy.objective
+    if objective in COVERAGE_OBJECTIVES:
+        return f.objectives["coverage"][0] + f.objectives["coverage_penalty"][0], 0.0
+    cost, offset = f.objectives["spend" if objective == "min_budget" else "shortfall"]
+    return cost + f.objectives["penalty"][0], offset

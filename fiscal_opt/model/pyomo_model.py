@@ -22,6 +22,7 @@ import pyomo.core as pyo  # not pyomo.environ: its solver and modelling plugins 
 from pyomo.core.expr.numeric_expr import LinearExpression
 
 from ..io.values import MONEY_UNITS
+from .objectives import first_stage
 
 if TYPE_CHECKING:
     from .build import Formulation
@@ -105,9 +106,8 @@ def to_pyomo(f: Formulation) -> pyo.ConcreteModel:
         m.add_component(name, pyo.Constraint(pyo.Set(initialize=index, dimen=None, ordered=True),
                                              rule=lambda _m, *key, at=at: row(at[key[0] if len(key) == 1 else key]),
                                              doc=f"rule {block.rule or name}, in {units[block.unit]}"))
-    cost, offset = f.objectives[primary_objective(f.policy.objective)]
-    penalty = f.objectives["penalty"][0]
-    m.objective = pyo.Objective(expr=linear(columns, (cost + penalty) / col_scale, offset), sense=pyo.minimize,
+    cost, offset = first_stage(f)
+    m.objective = pyo.Objective(expr=linear(columns, cost / col_scale, offset), sense=pyo.minimize,
                                 doc="the policy's first-stage objective, in the LP's internal units")
     m.formulation = f
     return m
@@ -118,8 +118,3 @@ def linear(columns: list, coefs: np.ndarray, constant: float = 0.0) -> LinearExp
     nz = np.flatnonzero(coefs)
     return LinearExpression(constant=float(constant), linear_coefs=coefs[nz].tolist(),
                             linear_vars=[columns[i] for i in nz])
-
-
-def primary_objective(objective: str) -> str:
-    """The name of the cost vector (``Formulation.objectives``) of a policy objective's first stage."""
-    return {"weighted_shortfall": "shortfall", "min_budget": "spend"}.get(objective, "coverage")

@@ -142,6 +142,9 @@ class Result:
             "coverage_levels": [_json_float(v) for v in sol.coverage_levels],
             "soft_rule_violations": {name: [{"at": list(map(_plain, lab)), "amount": _json_float(v)} for lab, v in items]
                                      for name, items in sol.slacks.items()},
+            "soft_rule_penalties": {name: {"violation": _json_float(sum(v for _, v in sol.slacks[name])),
+                                           "penalty": _json_float(paid), "penalty_unit": self.penalty_unit}
+                                    for name, paid in sol.penalties.items()},
             "baseline_breaks": self.baseline_breaks,
             "rule_residuals": {k: _json_float(v) for k, v in sorted(self.residuals.items())},
             "metrics": metrics,
@@ -150,6 +153,14 @@ class Result:
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
             "input_sha256": self.instance.input_sha256,
         }
+
+    @property
+    def penalty_unit(self) -> str:
+        """What the soft-rule penalties are measured in: the objective's own terms."""
+        if self.solution.objective_name in ("max_min_coverage", "leximin_coverage"):
+            return "coverage points"
+        return f"{self.instance.money_unit} of " + ("budget" if self.solution.objective_name == "min_budget"
+                                                    else "weighted shortfall")
 
     def to_pyomo(self) -> Any:
         """The Pyomo model of this result's instance and policy (see :func:`fiscal_opt.to_pyomo`),

@@ -16,7 +16,10 @@ class Solution:
     share for ``max_min_coverage`` and ``leximin_coverage``. ``budget_shadow_price`` is the change
     of that objective per extra money_unit of special fund, per year (``None`` where undefined),
     valid while the budget stays within ``budget_shadow_range`` (money_unit).
-    ``slacks`` lists every non-zero soft-rule violation: rule name → [(label, amount)].
+    ``slacks`` lists every non-zero soft-rule violation: rule name → [(label, amount)], money_unit;
+    ``penalties`` what each rule's bending costs in the objective's terms: money_unit of weighted
+    shortfall (or of budget, ``min_budget``) for the money objectives, coverage points for
+    ``max_min_coverage`` and ``leximin_coverage`` (docs/model.md, "Soft rules").
     ``binding`` is (R, T): the names of the rules that hold with equality for each region-year.
     """
 
@@ -31,5 +34,6 @@ class Solution:
     binding: np.ndarray
     stages: list[dict] = field(default_factory=list)
     coverage_levels: list[float] = field(default_factory=list)
+    penalties: dict[str, float] = field(default_factory=dict)
     solver: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -21,7 +21,8 @@ import numpy as np
 from ..errors import InfeasibleError, SolverError
 from ..io.instance import Policy
 from ..model.build import Formulation
-from ..model.pyomo_model import primary_objective
+from ..io.values import MONEY_UNITS
+from ..model.objectives import COVERAGE_OBJECTIVES, PENALTY_YUAN, first_stage
 from .diagnose import diagnose_infeasible, presolve_check
 from .engine import Engine, make_engine
 from .options import SolverOptions
@@ -48,6 +49,19 @@ def _check(status: str, engine: Engine, f: Formulation, stage: str, diagnose: bo
         raise SolverError(f"HiGHS stopped at its {status.replace('_', ' ')} in the {stage} stage; no answer is "
                           "reported. Raise the time limit or simplify the policy")
     raise SolverError(f"HiGHS ended the {stage} stage with status {status!r}; no answer is reported")
+
+
+SLACK_ROOM = 1e-9
+"""Relative room (and as much again absolute, LP units) above a held slack's value."""
+
+
+def _hold_slacks(f: Formulation, engine: Engine) -> None:
+    """Bound every soft rule's slack by its value in the last solution."""
+    cols = np.concatenate([block.slack.columns for block in f.lp.row_blocks.values() if block.slack is not None]
+                          or [np.zeros(0, dtype=np.int64)])
+    if cols.size:
+        at = np.maximum(engine.values()[cols], 0.0)
+        engine.set_col_bounds(cols, np.zeros(cols.size), at * (1 + SLACK_ROOM) + SLACK_ROOM)
 
 
 def _hold_for_tie_break(f: Formulation, engine: Engine) -> None:
@@ -78,9 +92,9 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
     policy: Policy = f.policy
     obj = f.objectives
     penalty = obj["penalty"][0]
-    cost, offset = obj[primary_objective(policy.objective)]
+    cost, offset = first_stage(f)
     start = time.perf_counter()
-    engine = make_engine(f, cost + penalty, offset, options, model)
+    engine = make_engine(f, cost, offset, options, model)
     timings["handoff"] = time.perf_counter() - start
     stages: list[dict] = []
 
@@ -98,14 +112,19 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
         stages.append({"stage": name, "objective_lp": value})
         return value
 
-    first = stage(policy.objective)
+    stage(policy.objective)
     duals = engine.row_duals()
     budget = f.lp.row_blocks.get("budget")
     ranges = engine.row_ranges(budget.rows) if budget is not None else None
     levels: list[float] = []
-    if policy.objective in ("max_min_coverage", "leximin_coverage"):
-        levels = [-first] if policy.objective == "max_min_coverage" else _leximin(f, engine, stage, -first, notes)
+    if policy.objective in COVERAGE_OBJECTIVES:
         z = f.lp.columns_of("coverage_level")
+        # the level is z itself, not the stage's value (z less the price of any soft rule that
+        # bends); the slacks stay at most where this stage put them, so no later stage buys
+        # shortfall, a later level or a tie with more bending than the level was worth
+        level = float(engine.values()[z][0])
+        _hold_slacks(f, engine)
+        levels = [level] if policy.objective == "max_min_coverage" else _leximin(f, engine, stage, level, notes)
         # z is fixed rather than bounded below: it appears only in the coverage rows x ≥ z·C − L,
         # which a lower z loosens, so the optimum is unchanged, and presolve can then turn those
         # rows into bounds (10,000 × 1: the stage is one budget row over the cells)
@@ -124,7 +143,7 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
             values = engine.values()
     timings["solve"] = engine.solve_seconds
     start = time.perf_counter()
-    solution = _extract(f, engine, values, first, duals, ranges, levels, stages, notes)
+    solution = _extract(f, engine, values, duals, ranges, levels, stages, notes)
     timings["extract"] = time.perf_counter() - start
     return solution, timings
 
@@ -167,19 +186,18 @@ def _leximin(f: Formulation, engine: Engine, stage: Callable[..., float | None],
         free &= ~blocked
         if not free.any() or level >= 1 - 1e-9:
             break
-        value = stage(f"leximin_{len(levels)}", optional=True)
-        if value is None:
+        if stage(f"leximin_{len(levels)}", optional=True) is None:
             engine.set_col_bounds(f.x_cols[blocked], np.zeros(int(blocked.sum())), U[blocked])
             engine.restore_rows(rows[blocked])
             notes.append(f"leximin stopped after {len(levels)} levels: HiGHS could not solve the next level "
                          "numerically; the cells not yet fixed all reach the last level")
             break
-        level = -value
+        level = float(engine.values()[f.lp.columns_of("coverage_level")][0])
         levels.append(level)
     return levels
 
 
-def _extract(f: Formulation, engine: Engine, values: np.ndarray, first: float, duals: np.ndarray | None,
+def _extract(f: Formulation, engine: Engine, values: np.ndarray, duals: np.ndarray | None,
              ranges: tuple[np.ndarray, np.ndarray] | None, levels: list[float], stages: list[dict],
              notes: list[str]) -> Solution:
     p, lp, ms = f.params, f.lp, f.scale.money
@@ -194,8 +212,8 @@ def _extract(f: Formulation, engine: Engine, values: np.ndarray, first: float, d
         _within_budget(x, p.special_fund)
     objective_name = f.policy.objective
     shortfall = float((p.weight * (p.gap - x)).sum())
-    objective = {"weighted_shortfall": shortfall, "min_budget": float(x.sum())}.get(
-        objective_name, levels[0] if levels else -first)
+    objective = levels[0] if objective_name in COVERAGE_OBJECTIVES else (
+        float(x.sum()) if objective_name == "min_budget" else shortfall)
     prices: list[float | None] = [None] * T
     price_ranges: list[tuple[float, float] | None] = [None] * T
     budget = lp.row_blocks.get("budget")
@@ -212,6 +230,9 @@ def _extract(f: Formulation, engine: Engine, values: np.ndarray, first: float, d
             hit = np.flatnonzero(sv > 1e-9 * max(1.0, ms))
             if hit.size:
                 slacks[block.rule or name] = [(block.labels[i], float(sv[i])) for i in hit]
+    per_yuan = MONEY_UNITS[p.money_unit] / PENALTY_YUAN  # 亿元 per money_unit
+    penalties = {rule: f.policy.soft_penalty * sum(v for _, v in items) * (
+        per_yuan if objective_name in COVERAGE_OBJECTIVES else 1.0) for rule, items in slacks.items()}
     binding = _binding(f, values)
     esum = p.incentive_basis.sum(axis=0)
     for t, year in enumerate(p.years):
@@ -220,7 +241,7 @@ def _extract(f: Formulation, engine: Engine, values: np.ndarray, first: float, d
                          "basis), so the incentive pool is not paid")
     return Solution(status="optimal", objective_name=objective_name, objective=objective, special_fund=x,
                     incentive=y, budget_shadow_price=prices, budget_shadow_range=price_ranges, slacks=slacks,
-                    binding=binding, stages=stages, coverage_levels=levels,
+                    binding=binding, stages=stages, coverage_levels=levels, penalties=penalties,
                     solver=engine.describe() | {"iterations": engine.iterations, "solve_seconds": engine.solve_seconds},
                     notes=notes)
 
