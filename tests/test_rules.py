@@ -154,3 +154,24 @@ def test_gini_refused_beyond_500_regions(tmp_path):
                        for i in range(501)]
     with pytest.raises(fo.InputError, match="mean_deviation_max"):
         fo.solve(fo.load_instance(write_instance(tmp_path, spec)))
+
+
+def test_incentive_rates_out_of_score_order_by_a_tolerance_are_pooled():
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from fiscal_opt.rules.incentive_order import in_score_order
+
+    # scores 0.5 < 0.7 < 0.9, bases 1, 2, 1: rates 3, 3 − 1e-7, 5 break the order between the first
+    # two by a solver's tolerance; pooling gives both the weighted mean and keeps the total
+    p = SimpleNamespace(incentive_basis=np.array([[1.0], [2.0], [1.0]]), basis=np.array([[1.0], [2.0], [1.0]]),
+                        reform_score=np.array([[0.5], [0.7], [0.9]]))
+    y = np.array([[3.0], [2 * (3 - 1e-7)], [5.0]])
+    fixed = in_score_order(p, y)
+    rate = fixed[:, 0] / p.basis[:, 0]
+    assert rate[0] == pytest.approx(rate[1]) and rate[0] == pytest.approx((3 + 2 * (3 - 1e-7)) / 3)
+    assert fixed.sum() == pytest.approx(y.sum(), rel=1e-15)
+    assert fixed[2, 0] == 5.0
+    in_order = np.array([[1.0], [4.0], [5.0]])
+    assert np.array_equal(in_score_order(p, in_order), in_order)

@@ -27,7 +27,7 @@ class IncentiveOrder(Rule):
     def build(self, f: Formulation) -> None:
         """Regions are grouped by distinct score within a year; a threshold variable h_g between
         consecutive score groups g < g+1 carries the order with O(R) rows instead of O(R²):
-        c·y_r/E_r ≤ h_g for r in g, c·y_q/E_q ≥ h_g for q in g+1, with c = 1 / median(ȳ/E)."""
+        c·y_r/E_r ≤ h_g for r in g, c·y_q/E_q ≥ h_g for q in g+1, with c the mean basis."""
         p, lp = f.params, f.lp
         if f.flexibility <= 0 or not lp.row_blocks.get("incentive_pool"):
             return
@@ -41,11 +41,8 @@ class IncentiveOrder(Rule):
             levels, group = np.unique(p.reform_score[regions, t], return_inverse=True)
             if levels.size < 2:
                 continue
-            # rows compare y/E; scaled so that at the formula a row's activity is about 1, which
-            # makes HiGHS's absolute feasibility tolerance a relative one (rows near 0.2 broke the
-            # order by 1e-6 relative at small budgets of the flagship)
-            per_basis = f.params.formula_incentive[regions, t] / f.scale.money / p.basis[regions, t]
-            rate = 1.0 / (p.basis[regions, t] * np.median(per_basis))
+            basis = p.basis[regions, t]
+            rate = basis.mean() / basis
             h_labels += [(year, float(lv)) for lv in levels[:-1]]
             h_first = len(h_labels) - (levels.size - 1)
             for side, grp, lo, up in (("at_most", group, -INF, 0.0), ("at_least", group - 1, 0.0, INF)):
@@ -84,6 +81,32 @@ class IncentiveOrder(Rule):
                 low = np.minimum.reduceat(rate[order], start)
                 worst = max(worst, relative(high[:-1] - low[1:], np.maximum(high[:-1], 1e-300)))
         return worst
+
+
+def in_score_order(p: Params, y: np.ndarray) -> np.ndarray:
+    """Incentives ``y`` (R, T) with any rate y/E out of score order — by the solver's feasibility
+    tolerance, never more — pooled with its neighbours (pool-adjacent violators, weighted by the
+    basis E, so each year's total is kept): the order then holds exactly, as the clipping of the
+    special fund to its ceilings makes those hold exactly."""
+    out = y.copy()
+    for t in range(y.shape[1]):
+        paid = np.flatnonzero(p.incentive_basis[:, t] > 0)
+        if paid.size < 2:
+            continue
+        basis = p.basis[paid, t]
+        rate = y[paid, t] / basis
+        order = np.lexsort((rate, p.reform_score[paid, t]))
+        blocks: list[list[float]] = []  # [weighted sum, weight, count]
+        for r, w in zip(rate[order], basis[order]):
+            blocks.append([r * w, w, 1])
+            while len(blocks) > 1 and blocks[-2][0] / blocks[-2][1] > blocks[-1][0] / blocks[-1][1]:
+                s, w2, n = blocks.pop()
+                blocks[-1] = [blocks[-1][0] + s, blocks[-1][1] + w2, blocks[-1][2] + n]
+        pooled = np.repeat([b[0] / b[1] for b in blocks], [b[2] for b in blocks])
+        fixed = np.empty_like(rate)
+        fixed[order] = pooled
+        out[paid, t] = fixed * basis
+    return out
 
 
 RULE = IncentiveOrder()

@@ -23,6 +23,7 @@ from ..io.instance import Policy
 from ..model.build import Formulation
 from ..io.values import MONEY_UNITS
 from ..model.objectives import COVERAGE_OBJECTIVES, PENALTY_YUAN, first_stage
+from ..rules.incentive_order import in_score_order
 from .diagnose import diagnose_infeasible, presolve_check
 from .engine import Engine, make_engine
 from .options import SolverOptions
@@ -208,6 +209,8 @@ def _extract(f: Formulation, engine: Engine, values: np.ndarray, duals: np.ndarr
     np.clip(x, 0.0, p.ceiling, out=x)
     lower, upper = lp.bounds()
     y[f.pay_r, f.pay_t] = np.clip(values[f.y_cols], lower[f.y_cols], upper[f.y_cols]) * ms  # solver tolerance
+    if f.flexibility > 0:
+        y = in_score_order(p, y)
     if p.special_fund is not None and f.policy.objective != "min_budget":
         _within_budget(x, p.special_fund)
     objective_name = f.policy.objective
