@@ -75,15 +75,26 @@ def test_max_min_stage_two_spends_what_the_level_leaves(solve_spec):
     assert res.summary["budget_used"]["0"] == pytest.approx(100)
 
 
-def test_ties_are_broken_the_same_way_whatever_the_region_order(solve_spec):
+def test_ties_give_tied_cells_the_same_coverage_whatever_the_region_order(solve_spec):
     spec = two_regions(objective="weighted_shortfall")
     spec["regions"][0]["migrants"] = 0          # equal priorities: every split of 100 is optimal
     first = alloc(solve_spec(spec))
     spec["regions"].reverse()
     second = alloc(solve_spec(spec))
     assert first == pytest.approx(second)
-    assert sum(first.values()) == pytest.approx(100)
-    assert sorted(first.values()) == pytest.approx([0, 100])
+    # the tie rule: least Σ C·k², so two identical regions split evenly
+    assert first == pytest.approx({"A": 50, "B": 50}, rel=1e-7)
+
+
+def test_the_tie_rule_equalises_coverage_among_cells_of_different_size(solve_spec):
+    # A's cost is 100, B's 300, both with no local funding and the same priority; a budget of 200
+    # is optimal in any split. Equal coverage k: 100k + 300k = 200, k = 0.5, so A 50 and B 150
+    spec = two_regions(objective="weighted_shortfall")
+    spec["regions"][0]["migrants"] = 0
+    spec["regions"][1]["population"] = 300
+    spec["regions"][1]["fiscal_capacity"] = 300  # the same revenue per head: no fiscal difficulty either
+    spec["budget"]["special_fund"] = 200
+    assert alloc(solve_spec(spec)) == pytest.approx({"A": 50, "B": 150}, rel=1e-7)
 
 
 def test_engines_agree_on_a_hand_solved_case(solve_spec):

@@ -64,23 +64,29 @@ def add_objectives(f: Formulation) -> None:
         if block.slack is not None:
             penalty[block.slack.columns] = f.policy.soft_penalty
     coverage_penalty = penalty * coverage_points_per_lp_unit(f)
-    # tie-break (run on the optimal face): keep incentives nearest the formula (a deviation costs
-    # 2 plus a premium by (region id, year), so which region's incentive moves is unique too), then
-    # prefer cells by (higher priority, region id, service order, year), independent of input order
+    # the linear data-order rule (solver/tie_rule.py runs the equal-coverage rule first): keep
+    # incentives nearest the formula (a deviation costs 2 plus a premium by data: better score,
+    # larger basis, year), then prefer cells by data alone — higher weight, lower coverage before,
+    # larger gap, larger standard cost, year — never by id or position unless the data tie too
+    r, s, t = f.cell_r, f.cell_s, f.cell_t
+    C, L, G = (a[r, s, t] for a in (p.standard_cost, p.local_funding, p.gap))
+    order = np.lexsort((t, -C, -G, L / C, -w))
     tie = np.zeros(n)
-    order = np.lexsort((f.cell_t, f.cell_s, p.region_ids[f.cell_r], -p.priority[f.cell_r, f.cell_t]))
-    rank = np.empty(len(order))
-    rank[order] = np.arange(len(order))
-    tie[f.x_cols] = (rank + 1) / max(len(order), 1)  # steps of 1/N stay above HiGHS's 1e-7 tolerance
+    tie[f.x_cols] = (_ranks(order) + 1) / max(len(order), 1)  # steps of 1/N stay above HiGHS's 1e-7 tolerance
     dev = lp.columns_of("incentive_deviation")
     if dev.size:
-        pay_order = np.lexsort((f.pay_t, p.region_ids[f.pay_r]))
-        pay_rank = np.empty(len(pay_order))
-        pay_rank[pay_order] = np.arange(len(pay_order))
-        tie[dev] = 2.0 + (pay_rank + 1) / len(pay_order)  # above every cell's price: the formula first
+        pay_order = np.lexsort((f.pay_t, -p.basis[f.pay_r, f.pay_t], -p.reform_score[f.pay_r, f.pay_t]))
+        tie[dev] = 2.0 + (_ranks(pay_order) + 1) / len(pay_order)  # above every cell's price: the formula first
     offset = float((p.weight * p.gap).sum() / f.scale.money)
     f.objectives = {"shortfall": (shortfall, offset), "spend": (spend, 0.0), "coverage": (coverage, 0.0),
                     "penalty": (penalty, 0.0), "coverage_penalty": (coverage_penalty, 0.0), "tie_break": (tie, 0.0)}
+
+
+def _ranks(order: np.ndarray) -> np.ndarray:
+    """The position of each element in ``order`` (ranks from 0)."""
+    rank = np.empty(len(order))
+    rank[order] = np.arange(len(order))
+    return rank
 
 
 PENALTY_YUAN = 1e8

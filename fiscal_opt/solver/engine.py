@@ -23,6 +23,7 @@ from .options import DIRECT, SolverOptions
 
 if TYPE_CHECKING:
     from ..model.build import Formulation
+    from .tie_rule import Face
 
 
 class Engine(Protocol):
@@ -53,6 +54,9 @@ class Engine(Protocol):
 
     def hold_optimal_face(self) -> None:
         """Keep the last stage's optimum in every later stage."""
+
+    def face(self) -> Face:
+        """The LP as it stands now (held faces and added rows included), in LP units."""
 
     def objective(self) -> float:
         """The last stage's objective value (LP units)."""

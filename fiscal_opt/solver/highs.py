@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import SolverError
 from ..model.lp import LinearProgram
 from .options import SolverOptions
+from .tie_rule import Face
 
 STATUS = {"Optimal": "optimal", "Infeasible": "infeasible", "Unbounded": "unbounded",
           "Primal infeasible or unbounded": "infeasible_or_unbounded", "Time limit reached": "time_limit",
@@ -296,6 +297,21 @@ class DirectHighs:
             lower, upper = np.asarray(lp.row_lower_, dtype=float)[rows], np.asarray(lp.row_upper_, dtype=float)[rows]
             at = np.where(np.abs(row_value[rows] - lower) <= np.abs(row_value[rows] - upper), lower, upper)
             self.h.changeRowsBounds(len(rows), rows.astype(np.int32), at, at)
+
+    def face(self) -> Face:
+        """The LP as it stands (bounds and rows the stages changed included), LP units."""
+        lp = self.h.getLp()
+        a = lp.a_matrix_
+        start, index = np.asarray(a.start_, dtype=np.int64), np.asarray(a.index_, dtype=np.int64)
+        value = np.asarray(a.value_, dtype=float)
+        if a.format_ != highspy.MatrixFormat.kRowwise:  # column-wise: transpose into rows
+            cols = np.repeat(np.arange(lp.num_col_), np.diff(start))
+            order = np.lexsort((cols, index))
+            start = np.concatenate([[0], np.cumsum(np.bincount(index, minlength=lp.num_row_))])
+            index, value = cols[order], value[order]
+        return Face(start, index, value, (lp.num_row_, lp.num_col_), np.asarray(lp.row_lower_, dtype=float),
+                    np.asarray(lp.row_upper_, dtype=float), np.asarray(lp.col_lower_, dtype=float),
+                    np.asarray(lp.col_upper_, dtype=float))
 
     def objective(self) -> float:
         return float(self.h.getInfo().objective_function_value)

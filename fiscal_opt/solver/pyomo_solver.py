@@ -20,6 +20,7 @@ from pyomo.repn import generate_standard_repn
 from ..errors import InputError, Problem
 from ..model.pyomo_model import column_scales, constraints, linear, row_scales, to_pyomo, variables
 from .options import DIRECT, SolverOptions
+from .tie_rule import Face
 
 if TYPE_CHECKING:
     from ..model.build import Formulation
@@ -182,6 +183,31 @@ class PyomoSolver:
                 bound = lower if upper is None or (lower is not None and abs(activity - lower) <= abs(activity - upper)) \
                     else upper
                 row.set_value((bound, row.body, bound))
+
+    def face(self) -> Face:
+        """Every active constraint of the model as it stands (a user's own included), over the
+        formulation's columns in LP units and then any variables the user added."""
+        pyo = self.pyo
+        extra = [v for v in self.model.component_data_objects(pyo.Var, descend_into=True)
+                 if id(v) not in {id(c) for c in self.columns}]
+        columns = self.columns + extra
+        at = {id(v): i for i, v in enumerate(columns)}
+        scale = np.concatenate([self.col_scale, np.ones(len(extra))])
+        indptr, indices, data, lower, upper = [0], [], [], [], []
+        for row in self.model.component_data_objects(pyo.Constraint, active=True, descend_into=True):
+            repn = generate_standard_repn(row.body)
+            cols = [at[id(v)] for v in repn.linear_vars]
+            indices += cols
+            data += [c * scale[j] for c, j in zip(repn.linear_coefs, cols)]
+            indptr.append(len(indices))
+            constant = float(repn.constant or 0.0)
+            lower.append(-np.inf if row.lb is None else float(pyo.value(row.lb)) - constant)
+            upper.append(np.inf if row.ub is None else float(pyo.value(row.ub)) - constant)
+        bounds = [(-np.inf if v.lb is None else v.lb / s, np.inf if v.ub is None else v.ub / s)
+                  for v, s in zip(columns, scale)]
+        col_lower, col_upper = (np.array(side, dtype=float) for side in zip(*bounds))
+        return Face(np.array(indptr), np.array(indices, dtype=np.int64), np.array(data, dtype=float),
+                    (len(lower), len(columns)), np.array(lower), np.array(upper), col_lower, col_upper)
 
     def objective(self) -> float:
         return float(self.pyo.value(self.model.objective))

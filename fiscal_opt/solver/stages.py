@@ -28,6 +28,7 @@ from .diagnose import diagnose_infeasible, presolve_check
 from .engine import Engine, make_engine
 from .options import SolverOptions
 from .solution import Solution
+from .tie_rule import MAX_FREE_COLUMNS, equal_coverage, free_columns
 
 OPTIMALITY_SLACK = 1e-9
 """Relative room left when max-min's coverage level is held for the next stage."""
@@ -136,12 +137,25 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
     values = engine.values()
     if tie_break:
         _hold_for_tie_break(f, engine)
-        engine.set_cost(obj["tie_break"][0])
-        if stage("tie_break", fresh=True, optional=True) is None:
-            notes.append("the tie-break stage could not be solved numerically: the allocation is optimal, but "
-                         "between equally good allocations HiGHS chose, not the documented tie rule")
+        start = time.perf_counter()
+        face = engine.face()
+        tied = equal_coverage(f, face)
+        timings["tie_rule"] = time.perf_counter() - start
+        if tied is not None:
+            values = tied[:f.lp.n_cols]
+            stages.append({"stage": "tie_break", "rule": "equal_coverage"})
         else:
-            values = engine.values()
+            notes.append(f"between equally good allocations the linear data-order rule decided (docs/model.md, "
+                         f"\"Tie rule\"): the optimal face has {free_columns(face):,} free columns, more than the "
+                         f"{MAX_FREE_COLUMNS:,} the equal-coverage rule is run for, or its interior point did not "
+                         "converge")
+            engine.set_cost(obj["tie_break"][0])
+            if stage("tie_break", fresh=True, optional=True) is None:
+                notes.append("the tie-break stage could not be solved numerically: the allocation is optimal, but "
+                             "between equally good allocations HiGHS chose, not the documented tie rule")
+            else:
+                values = engine.values()
+                stages[-1]["rule"] = "data_order"
     timings["solve"] = engine.solve_seconds
     start = time.perf_counter()
     solution = _extract(f, engine, values, duals, ranges, levels, stages, notes)
