@@ -151,7 +151,7 @@ def run_case(case: Case, work: Path) -> dict[str, Any]:
     import fiscal_opt.api as api
     import fiscal_opt.solver.stages as stages
     from fiscal_opt.solver.highs import DirectHighs, PyomoHighs
-    from fiscal_opt.report.pages import region_table
+    from fiscal_opt.report.content import region_table
     record["import_seconds"] = round(time.perf_counter() - start, 3)
     gc.collect()
 

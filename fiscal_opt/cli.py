@@ -104,7 +104,7 @@ def _print_result(result) -> None:  # noqa: ANN001 - Result, imported lazily
     s = result.summary
     out_console.print(f"[bold]{escape(s['instance'])}[/] under [bold]{escape(s['policy'])}[/]: {s['status']}, "
                       f"{s['objective_name']} = {s['objective']:.6g}  (money in {s['money_unit']})")
-    from .report.pages import region_table
+    from .report.content import region_table
 
     table = region_table(result).rename(columns=TERMINAL_COLUMNS)
     view = Table(show_edge=False, header_style="bold")

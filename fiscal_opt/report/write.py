@@ -13,6 +13,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -31,7 +32,7 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MARKER = ".fiscal-opt-results"
 """A hidden file in every result folder: it tells a later run that the folder may be replaced."""
 RESULT_FILES = {"allocations.csv", "regions.csv", "metrics.csv", "summary.json", "report.md", "report.html",
-                "allocations.xlsx", MARKER}
+                "allocations.xlsx", "charts", MARKER}
 """Names a result folder may hold; a folder holding only these (or the marker) may be replaced."""
 
 
@@ -73,33 +74,54 @@ def _cells(column: pd.Series) -> list[str]:
     return ["" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in values.tolist()]
 
 
-def write_result(result: Result, out: Path, formats: tuple[str, ...]) -> Path:
-    """Write ``result`` into ``out`` in the given formats (``csv``, ``json``, ``md``, ``html``, ``xlsx``)."""
-    from .pages import html_report, markdown_report
+def write_result(result: Result, out: Path, formats: tuple[str, ...], lang: str = "en") -> Path:
+    """Write ``result`` into ``out`` in the given formats (``csv``, ``json``, ``md``, ``html``, ``xlsx``);
+    the reports in ``lang`` (``en`` or ``zh``). Each writer's seconds go into ``result.timings``
+    (``write_csv``, ``write_report``, ``write_xlsx``) and so into summary.json, written last."""
+    from . import html, markdown
+    from .content import build_page
+    from .labels import LANGUAGES
+    from .xlsx import write_workbook
     from ..results.result import FORMATS
 
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise InputError(Problem("--format", "", f"unknown format(s) {unknown}; choose from {', '.join(FORMATS)}"))
+    if lang not in LANGUAGES:
+        raise InputError(Problem("--lang", "", f"unknown language {lang!r}; choose from {', '.join(LANGUAGES)}"))
     out = Path(os.path.abspath(out))  # lexically: `x/..` is the folder above, and a link stays a link
     with _atomic_folder(out) as tmp:
         if "csv" in formats:
-            write_csv(result.allocations, tmp / "allocations.csv")
-            write_csv(result.regions, tmp / "regions.csv")
-            write_csv(result.metrics, tmp / "metrics.csv")
-        if "json" in formats or "csv" in formats:
-            (tmp / "summary.json").write_text(json.dumps(result.summary, indent=2, ensure_ascii=False) + "\n",
-                                              encoding="utf-8")
-        if "md" in formats:
-            (tmp / "report.md").write_text(markdown_report(result), encoding="utf-8")
-        if "html" in formats:
-            (tmp / "report.html").write_text(html_report(result), encoding="utf-8")
+            with _timed(result, "write_csv"):
+                write_csv(result.allocations, tmp / "allocations.csv")
+                write_csv(result.regions, tmp / "regions.csv")
+                write_csv(result.metrics, tmp / "metrics.csv")
+        if "md" in formats or "html" in formats:
+            with _timed(result, "write_report"):
+                page = build_page(result, lang)
+                if "md" in formats:
+                    text, images = markdown.render(page)
+                    (tmp / "report.md").write_text(text, encoding="utf-8")
+                    for name, data in images.items():
+                        (tmp / name).parent.mkdir(exist_ok=True)
+                        (tmp / name).write_bytes(data)
+                if "html" in formats:
+                    (tmp / "report.html").write_text(html.render(page), encoding="utf-8")
         if "xlsx" in formats:
-            with pd.ExcelWriter(tmp / "allocations.xlsx", engine="openpyxl") as xl:
-                for sheet, frame in (("allocations", result.allocations), ("regions", result.regions),
-                                     ("metrics", result.metrics)):
-                    neutralise(frame).to_excel(xl, sheet_name=sheet, index=False)
+            with _timed(result, "write_xlsx"):
+                write_workbook(result, tmp / "allocations.xlsx")
+        if "json" in formats or "csv" in formats:
+            summary = result.summary | {"timings": {k: round(v, 6) for k, v in result.timings.items()}}
+            (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
+                                              encoding="utf-8")
     return out
+
+
+@contextmanager
+def _timed(result: Result, name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    result.timings[name] = time.perf_counter() - start
 
 
 @contextmanager
