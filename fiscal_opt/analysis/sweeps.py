@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..api import solve
-from .compare import COLUMNS, policy_rows
+from .compare import COLUMNS, policy_rows, table_columns
 from ..errors import InfeasibleError, InputError, Problem
 from ..solver.highs import SolverOptions
 from ..io.instance import Instance, Policy
@@ -100,4 +100,4 @@ def sweep(instance: Instance, policy: Policy | None, parameter: str, values: np.
         rows += [point | {"status": "optimal"} | row | {"rules_involved": ""}
                  for row in policy_rows(result, pol.name, sol.special_fund, sol.incentive, "optimum",
                                         sol.objective_name, sol.objective, [], sol.budget_shadow_price)]
-    return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
+    return pd.DataFrame(rows, columns=table_columns(rows, SWEEP_COLUMNS))

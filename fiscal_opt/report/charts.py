@@ -357,8 +357,7 @@ def frontier(table: pd.DataFrame, lang: str = "en", by: str = "policy", money_un
             ax.scatter(policies[column], policies["weighted_shortfall"], color=OPTIMUM, s=26, zorder=3)
             if is_formula.any():
                 ax.scatter(points.loc[is_formula, column], points.loc[is_formula, "weighted_shortfall"],
-                           marker="*", s=110, color=FORMULA, zorder=3, label=lab("baseline"))
-                ax.legend(loc="best")
+                           marker="*", s=110, color=FORMULA, zorder=3)
             step = max(1, len(points) // 8)
             for k, (name, row) in enumerate(points.iterrows()):
                 if k % step == 0 or k == len(points) - 1:
@@ -379,6 +378,8 @@ def sweep_shadow_price(table: pd.DataFrame, lang: str = "en", money_unit: str = 
     lab = Labels(lang, money_unit)
     frame = table.assign(price=pd.to_numeric(table["budget_shadow_price"], errors="coerce"))
     years = list(dict.fromkeys(frame["year"]))
+    names = frame["objective_name"].dropna()
+    objective = lab.objective(str(names.iloc[0])) if len(names) else ""
     with style():
         fig, (ax,) = _figure(2.8)
         for k, year in enumerate(years):
@@ -387,21 +388,19 @@ def sweep_shadow_price(table: pd.DataFrame, lang: str = "en", money_unit: str = 
                     color=GROUP_COLOURS[k % len(GROUP_COLOURS)] if len(years) > 1 else OPTIMUM, label=str(year))
         ax.axhline(0, color="#555555", linewidth=0.8)
         ax.xaxis.set_major_formatter(_formatter(value_format))
-        ax.set_ylabel(lab("c_price_y", unit=lab.unit))
+        ax.set_ylabel(lab("c_price_y", unit=lab.unit, objective=objective))
         if len(years) > 1:
             ax.legend(loc="best", ncols=min(len(years), 6))
         ax.set_title(lab("c_sweep_price"))
     return fig
 
 
-SHARE_PREFIX = "transfer_share_"
-"""Columns of a compare/sweep table holding one group's share of all transfers (fraction)."""
-
-
 def sweep_group_shares(table: pd.DataFrame, lang: str = "en",
                        value_format: Callable[[float], str] = "{:g}".format) -> Figure | None:
     """Each group's share of all transfers along a sweep (averaged over years); ``None`` when the
     table has no ``transfer_share_<group>`` columns."""
+    from ..analysis.compare import SHARE_PREFIX
+
     columns = [c for c in table.columns if str(c).startswith(SHARE_PREFIX)]
     if not columns:
         return None
@@ -424,7 +423,7 @@ def sweep_group_shares(table: pd.DataFrame, lang: str = "en",
 def _percent():  # noqa: ANN202 - a matplotlib formatter
     from matplotlib.ticker import PercentFormatter
 
-    return PercentFormatter(1.0, decimals=0)
+    return PercentFormatter(1.0, decimals=None)
 
 
 def _thousands():  # noqa: ANN202 - a matplotlib formatter

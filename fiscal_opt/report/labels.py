@@ -50,7 +50,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "formula_vs": ("formula {value}", "因素法 {value}"),
     # summary sentences
     "s_budget": ("In {years} the centre shares {fund} {unit} of special funds and {incentive} {unit} of incentive "
-                 "payments among {n} regions under the policy “{policy}” ({objective}).",
+                 "payments among {n} regions under the policy \"{policy}\" ({objective}).",
                  "{years}年，中央在{n}个地区之间分配专项资金{fund}{unit}、激励资金{incentive}{unit}，"
                  "政策方案为“{policy}”（{objective}）。"),
     "s_unallocated": ("{amount} {unit} of the special fund is left unallocated: every fundable gap is closed.",
@@ -123,6 +123,24 @@ TEXT: dict[str, tuple[str, str]] = {
     "c_sweep_price": ("The budget's shadow price along the sweep", "扫描过程中的预算影子价格"),
     "c_sweep_shares": ("Each group's share of transfers along the sweep", "扫描过程中各区域转移支付占比"),
     "c_share_y": ("share of all transfers", "占全部转移支付比例"),
+    "c_frontier_caption": ("Each point is one solve; lower and to the left is better on the left panel, lower "
+                           "and to the right on the right. Shortfall summed over years, Gini averaged, coverage the "
+                           "lowest of any year.",
+                           "每个点为一次求解；左图越靠左下越好，右图越靠右下越好。加权缺口为各年之和，基尼系数为各年平均，"
+                           "保障率为各年最低值。"),
+    "c_sweep_price_caption": ("What one more {unit} of special fund would change in the objective at each point; "
+                              "where it reaches zero, more money no longer helps.",
+                              "各扫描点上专项资金每增加1{unit}对目标值的影响；降为零时，增加资金不再有益。"),
+    "c_sweep_shares_caption": ("Share of all transfers going to each group, averaged over years.",
+                               "各区域获得的转移支付占全部转移支付的比例（各年平均）。"),
+    "all_years": ("all years: shortfall summed, Gini averaged, coverage the lowest",
+                  "各年合计：缺口求和，基尼系数取平均，保障率取最低值"),
+    "generated_by_table": ("Written by fiscal_opt from the table that --out writes as CSV; no figure here was typed "
+                           "by hand.", "本报告由 fiscal_opt 根据 --out 输出的表格生成，所有数字均非手工录入。"),
+    "p_budget": ("the budget", "预算"),
+    "p_budget_rel": ("the budget (share of the instance's own)", "预算（相对原预算的比例）"),
+    "p_per_capita_floor": ("the per-capita floor", "人均财力下限"),
+    "p_min_coverage": ("the minimum coverage", "最低保障率"),
     "c_infeasible": ("infeasible", "不可行"),
     # tables
     "t_years": ("Budget by year", "分年度预算"),
@@ -216,13 +234,13 @@ TEXT: dict[str, tuple[str, str]] = {
                    "the lowest.",
                    "在{instance}上比较{n}个政策方案；因素法单列一行，按第一个方案的规则评判。"
                    "各年合计：加权缺口求和，基尼系数取平均，保障率取最低值。"),
-    "sw_summary": ("{n} points of {parameter} from {first} to {last} on {instance} under “{policy}”; {infeasible} "
+    "sw_summary": ("{n} points of {parameter} from {first} to {last} on {instance} under \"{policy}\"; {infeasible} "
                    "infeasible. Figures for all years: shortfall summed, Gini averaged, coverage the lowest.",
                    "在{instance}上按“{policy}”对{parameter}取{n}个值（{first}至{last}），其中{infeasible}个不可行。"
                    "各年合计：加权缺口求和，基尼系数取平均，保障率取最低值。"),
     "sw_best": ("The lowest shortfall, {shortfall}, comes at {value}; the most equal point (Gini {gini}) at {at}.",
                 "加权缺口最低（{shortfall}）出现在{value}；最平等（基尼系数{gini}）出现在{at}。"),
-    "cs_best": ("“{best}” leaves the lowest weighted shortfall ({shortfall}); “{equal}” is the most equal "
+    "cs_best": ("\"{best}\" leaves the lowest weighted shortfall ({shortfall}); \"{equal}\" is the most equal "
                 "(Gini {gini}).",
                 "“{best}”的加权缺口最低（{shortfall}）；“{equal}”最平等（基尼系数{gini}）。"),
 }
@@ -262,6 +280,11 @@ class Labels:
     def describe_objective(self, name: str) -> str:
         """What an objective does (``minimise the priority-weighted shortfall``), or its name as written."""
         return self(name) if name in TEXT else name
+
+    def parameter(self, name: str) -> str:
+        """A swept parameter as a heading names it (``budget (share of own)`` → ``the budget (share of …)``)."""
+        key = "p_budget_rel" if name == "budget (share of own)" else "p_" + name
+        return self(key) if key in TEXT else name
 
     def join(self, items: list[str]) -> str:
         """``a, b, c`` (English) or ``a、b、c`` (Chinese)."""

@@ -26,6 +26,7 @@ from ..errors import InputError, Problem
 
 if TYPE_CHECKING:
     from ..results.result import Result
+    from .content import Page
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -78,7 +79,6 @@ def write_result(result: Result, out: Path, formats: tuple[str, ...], lang: str 
     """Write ``result`` into ``out`` in the given formats (``csv``, ``json``, ``md``, ``html``, ``xlsx``);
     the reports in ``lang`` (``en`` or ``zh``). Each writer's seconds go into ``result.timings``
     (``write_csv``, ``write_report``, ``write_xlsx``) and so into summary.json, written last."""
-    from . import html, markdown
     from .content import build_page
     from .labels import LANGUAGES
     from .xlsx import write_workbook
@@ -98,15 +98,7 @@ def write_result(result: Result, out: Path, formats: tuple[str, ...], lang: str 
                 write_csv(result.metrics, tmp / "metrics.csv")
         if "md" in formats or "html" in formats:
             with _timed(result, "write_report"):
-                page = build_page(result, lang)
-                if "md" in formats:
-                    text, images = markdown.render(page)
-                    (tmp / "report.md").write_text(text, encoding="utf-8")
-                    for name, data in images.items():
-                        (tmp / name).parent.mkdir(exist_ok=True)
-                        (tmp / name).write_bytes(data)
-                if "html" in formats:
-                    (tmp / "report.html").write_text(html.render(page), encoding="utf-8")
+                _write_page(build_page(result, lang), tmp, formats)
         if "xlsx" in formats:
             with _timed(result, "write_xlsx"):
                 write_workbook(result, tmp / "allocations.xlsx")
@@ -115,6 +107,28 @@ def write_result(result: Result, out: Path, formats: tuple[str, ...], lang: str 
             (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n",
                                               encoding="utf-8")
     return out
+
+
+def write_pages(page: Page, out: Path) -> Path:
+    """Write a report page (a compare or sweep report) into folder ``out`` atomically: report.html,
+    report.md and its charts."""
+    out = Path(os.path.abspath(out))
+    with _atomic_folder(out) as tmp:
+        _write_page(page, tmp, ("md", "html"))
+    return out
+
+
+def _write_page(page: Page, tmp: Path, formats: tuple[str, ...]) -> None:
+    from . import html, markdown
+
+    if "md" in formats:
+        text, images = markdown.render(page)
+        (tmp / "report.md").write_text(text, encoding="utf-8")
+        for name, data in images.items():
+            (tmp / name).parent.mkdir(exist_ok=True)
+            (tmp / name).write_bytes(data)
+    if "html" in formats:
+        (tmp / "report.html").write_text(html.render(page), encoding="utf-8")
 
 
 @contextmanager

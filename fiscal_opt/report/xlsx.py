@@ -28,7 +28,6 @@ import numpy as np
 import pandas as pd
 
 from .content import binding_counts
-from .labels import UNIT_SHORT
 
 if TYPE_CHECKING:
     from ..results.result import Result
@@ -51,7 +50,7 @@ class Column:
 
 def region_columns(result: Result) -> list[Column]:
     """The regions sheet: identity, then transfer beside formula (and actual), then the details."""
-    money = UNIT_SHORT["en"].get(result.instance.money_unit, result.instance.money_unit)
+    money = result.instance.money_unit
     columns = [Column("region"), Column("name")]
     if "name_zh" in result.region_labels.columns:
         columns.append(Column("name_zh"))
@@ -74,7 +73,7 @@ def region_columns(result: Result) -> list[Column]:
 
 def allocation_columns(result: Result) -> list[Column]:
     """The allocations sheet: one row per region × year × service."""
-    money = UNIT_SHORT["en"].get(result.instance.money_unit, result.instance.money_unit)
+    money = result.instance.money_unit
     return [Column("region"), Column("name"), Column("year", number_format=YEAR), Column("service"),
             Column("standard_cost", money, MONEY), Column("local_funding", money, MONEY), Column("gap", money, MONEY),
             Column("ceiling", money, MONEY), Column("special_fund", money, MONEY),
