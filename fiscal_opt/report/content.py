@@ -213,6 +213,8 @@ def _gainers_sentence(result: Result, lab: Labels, names: pd.Series) -> str:
 
 
 def _signed_share(value: float) -> str:
+    if abs(value) < 0.0005:
+        return share(0.0)
     text = share(value)
     return text if text.startswith(("−", "–")) else "+" + text
 
@@ -238,7 +240,8 @@ def _price_sentence(result: Result, lab: Labels) -> str:
     value = first["value"]
     if value is None or abs(value) < 1e-12:
         return lab("s_price_zero", unit=lab.unit)
-    return lab("s_price", unit=lab.unit, year=year, value=ratio(value), low=money(first["valid_from"], 0),
+    return lab("s_price", unit=lab.unit, year=year, value=ratio(value),
+               objective=lab.objective(result.summary["objective_name"]), low=money(first["valid_from"], 0),
                high=money(first["valid_to"], 0))
 
 

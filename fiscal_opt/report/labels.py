@@ -74,9 +74,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "s_soft_none": ("No soft rule had to bend.", "所有软约束均得到满足。"),
     "s_soft": ("Soft rules that bent: {rules}.", "被突破的软约束：{rules}。"),
     "s_baseline_breaks": ("The factor formula itself would break: {rules}.", "因素法本身会违反：{rules}。"),
-    "s_price": ("One more {unit} of special fund in {year} would change the objective by {value} "
+    "s_price": ("One more {unit} of special fund in {year} would change the {objective} by {value} "
                 "(valid for a budget between {low} and {high} {unit}).",
-                "{year}年专项资金每增加1{unit}，目标值变化{value}（在预算{low}至{high}{unit}之间有效）。"),
+                "{year}年专项资金每增加1{unit}，{objective}变化{value}（在预算{low}至{high}{unit}之间有效）。"),
     "s_price_zero": ("An extra {unit} of special fund would not change the objective: the budget does not bind.",
                      "增加专项资金不会改变目标值：预算约束不起作用。"),
     "place": ("{count} place(s), {amount} {unit} in all", "{count}处，合计{amount}{unit}"),
@@ -300,7 +300,7 @@ class Labels:
 
 
 def money(value: float | None, decimals: int | None = None) -> str:
-    """An amount of money (any unit) with thousands separators: ``31,500``, ``174.1``, ``−20.73``.
+    """An amount of money (any unit) with thousands separators: ``31,500``, ``174.1``, ``−2.73``.
 
     Without ``decimals``: none from 1,000 up, one from 10, two below."""
     if value is None or not math.isfinite(value):
