@@ -132,6 +132,19 @@ def test_every_chart_is_a_figure_with_data(china):
         china.plot.pie()
 
 
+def test_province_map_is_an_optional_extra(china, demo, monkeypatch):
+    assert demo.plot.province_map() is None                 # not China's provinces
+    pytest.importorskip("cnmaps")
+    fig = china.plot.province_map(lang="zh")
+    ax = fig.axes[0]
+    assert ax.get_title(loc="left") == "2020年各省人均转移支付"
+    assert {t.get_text() for t in ax.texts} >= {"北京", "广西", "新疆"}
+    assert "province_map" in [c.name for c in content.build_page(china, "zh").charts]
+    monkeypatch.setattr(charts, "_provinces", lambda: None)  # as without `pip install 'fiscal-opt[maps]'`
+    assert china.plot.province_map() is None
+    assert [c.name for c in content.build_page(china, "en").charts] == list(charts.RESULT_CHARTS)
+
+
 def test_lorenz_curves_end_at_one_and_state_the_gini(china):
     ax = china.plot.lorenz(year=2025).axes[0]
     lines = ax.get_lines()
@@ -185,8 +198,9 @@ def test_html_page_is_self_contained_and_complete(china, tmp_path):
     out = china.write(tmp_path / "zh", ["html"], lang="zh")
     page = (out / "report.html").read_text(encoding="utf-8")
     assert page.startswith("<!doctype html><html lang='zh-Hans'>")
-    assert re.findall(r"<figure id='chart-([a-z_]+)'", page) == list(charts.RESULT_CHARTS)
-    assert page.count("<svg") == len(charts.RESULT_CHARTS)
+    shown = [n for n in re.findall(r"<figure id='chart-([a-z_]+)'", page) if n != "province_map"]
+    assert shown == list(charts.RESULT_CHARTS)
+    assert page.count("<svg") == len(re.findall(r"<figure id='chart-", page))
     assert "@font-face{font-family:'Noto Sans CJK SC'" in page and "data:font/woff;base64," in page
     assert not re.search(r"(src|href)\s*=\s*['\"]?(https?:|//)", page) and "<link" not in page
     assert "<script" not in page and "@import" not in page

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -71,7 +72,9 @@ def _year(result: Result, year: int | None) -> int:
 
 
 def _group_colours(groups: pd.Series) -> dict[str, str]:
-    order = list(dict.fromkeys(groups.tolist()))
+    """A colour per group: East, Central, West, Northeast always the same four, other groups after."""
+    known = [g for g in GROUP_NAMES if g != "all"]
+    order = known + [g for g in dict.fromkeys(groups.tolist()) if g not in known]
     return {g: GROUP_COLOURS[i % len(GROUP_COLOURS)] for i, g in enumerate(order)}
 
 
@@ -288,12 +291,72 @@ def groups(result: Result, lang: str = "en") -> Figure:
     return fig
 
 
+@cache
+def _provinces():  # noqa: ANN202 - a GeoDataFrame, or None without the maps extra
+    """China's provincial boundaries from cnmaps and its data package (``pip install 'fiscal-opt[maps]'``),
+    simplified for drawing; ``None`` when they are not installed."""
+    try:
+        from cnmaps import get_adm_maps
+    except ImportError:
+        return None
+    shapes = get_adm_maps(level="省", engine="geopandas")[["province", "geometry"]].copy()
+    shapes["geometry"] = shapes.geometry.simplify(0.03)
+    return shapes
+
+
+def _match_provinces(shapes: pd.DataFrame, names: pd.Series) -> dict[str, str]:
+    """Region id → province name of the boundary data, by the Chinese name's start (北京 → 北京市)."""
+    matched = {}
+    for region, name in names.items():
+        hits = [p for p in shapes["province"] if name and str(p).startswith(str(name))]
+        if len(hits) == 1:
+            matched[region] = hits[0]
+    return matched
+
+
+def province_map(result: Result, lang: str = "en", year: int | None = None) -> Figure | None:
+    """Choropleth of transfer per head (yuan per person) by province in ``year`` (default: the first).
+    An optional extra: ``None`` unless the boundaries are installed (``pip install 'fiscal-opt[maps]'``)
+    and the instance's regions are China's provinces (``name_zh`` matches at least 90 % of them)."""
+    shapes = _provinces()
+    if shapes is None or "name_zh" not in result.region_labels.columns:
+        return None
+    year = _year(result, year)
+    zh = result.region_labels.set_index("region")["name_zh"]
+    matched = _match_provinces(shapes, zh)
+    if len(matched) < 0.9 * len(zh):
+        return None
+    lab = _labels(result, lang)
+    table = per_head_table(result, year).set_index("region")
+    value = pd.Series({matched[r]: table.loc[r, "optimum"] for r in matched})
+    frame = shapes.assign(value=shapes["province"].map(value))
+    names = region_names(result.region_labels, lang)
+    with style():
+        fig, (ax,) = _figure(4.6)
+        frame[frame["value"].isna()].plot(ax=ax, color="#eeeeee", edgecolor="white", linewidth=0.4)
+        frame[frame["value"].notna()].plot(ax=ax, column="value", cmap="Blues", edgecolor="white", linewidth=0.4,
+                                           legend=True, legend_kwds={"shrink": 0.6, "format": _thousands(),
+                                                                     "label": lab("c_per_head_x")})
+        low, high = float(value.min()), float(value.max())
+        for region, province in matched.items():
+            point = frame.loc[frame["province"] == province, "geometry"].iloc[0].representative_point()
+            dark = high > low and (value[province] - low) / (high - low) > 0.6
+            ax.annotate(names[region], (point.x, point.y), ha="center", va="center", fontsize=5.5,
+                        color="white" if dark else "#202020")
+        ax.set_aspect(1 / np.cos(np.radians(35)))
+        ax.set_axis_off()
+        ax.set_title(lab("c_map", year=year))
+    return fig
+
+
 RESULT_CHARTS: dict[str, Callable[..., Figure]] = {
     "transfer_per_head": transfer_per_head, "coverage": coverage, "lorenz": lorenz, "groups": groups, "need": need,
     "shadow_price": shadow_price}
 """The charts of a solve's report, in the order the page shows them."""
 HALF_WIDTH = ("lorenz", "groups")
 """Charts drawn half the page wide, shown side by side."""
+OPTIONAL_CHARTS: dict[str, Callable[..., Figure | None]] = {"province_map": province_map}
+"""Charts that need an extra (and the right instance); each returns ``None`` when it cannot be drawn."""
 
 
 class Plots:
@@ -303,14 +366,15 @@ class Plots:
         self._result = result
 
     def __dir__(self) -> list[str]:
-        return sorted(set(super().__dir__()) | set(RESULT_CHARTS))
+        return sorted(set(super().__dir__()) | set(RESULT_CHARTS) | set(OPTIONAL_CHARTS))
 
     def __getattr__(self, name: str) -> Callable[..., Figure]:
-        if name not in RESULT_CHARTS:
-            raise AttributeError(f"no chart {name!r}; the charts are {', '.join(RESULT_CHARTS)}")
-        chart = RESULT_CHARTS[name]
+        charts = RESULT_CHARTS | OPTIONAL_CHARTS
+        if name not in charts:
+            raise AttributeError(f"no chart {name!r}; the charts are {', '.join(charts)}")
+        chart = charts[name]
 
-        def draw(*args: object, **kwargs: object) -> Figure:
+        def draw(*args: object, **kwargs: object) -> Figure | None:
             return chart(self._result, *args, **kwargs)
         draw.__doc__ = chart.__doc__
         draw.__name__ = name
@@ -406,12 +470,13 @@ def sweep_group_shares(table: pd.DataFrame, lang: str = "en",
         return None
     lab = Labels(lang)
     shares = table.groupby("value", sort=False)[columns].mean()
+    colours = _group_colours(pd.Series([c[len(SHARE_PREFIX):] for c in columns]))
     with style():
         fig, (ax,) = _figure(2.8)
-        for k, column in enumerate(columns):
+        for column in columns:
             group = column[len(SHARE_PREFIX):]
             ax.plot(shares.index, shares[column], marker="o", markersize=3, linewidth=1.4,
-                    color=GROUP_COLOURS[k % len(GROUP_COLOURS)], label=named(GROUP_NAMES, group, lang))
+                    color=colours[group], label=named(GROUP_NAMES, group, lang))
         ax.yaxis.set_major_formatter(_percent())
         ax.xaxis.set_major_formatter(_formatter(value_format))
         ax.set_ylabel(lab("c_share_y"))

@@ -8,7 +8,7 @@ renderer escapes all of it for its format. Money in the instance's money_unit.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -67,7 +67,6 @@ class Page:
     tables: list[Table]
     glossary: list[tuple[str, str]]
     footer: str
-    files: list[str] = field(default_factory=list)
 
 
 def region_table(result: Result) -> pd.DataFrame:
@@ -84,6 +83,12 @@ CAPTIONS = {
     "transfer_per_head": ("Bars: what each region receives per resident at the optimum; ticks: the factor formula"
                           "{actual}. Sorted from the largest transfer per head.",
                           "柱：优化方案下各地区人均转移支付；竖线：因素法{actual}。按人均转移支付由高到低排列。"),
+    "transfer_per_head_many": ("Each point is a region: the factor formula's transfer per head across, the "
+                               "optimum's up; above the grey line the optimum gives more than the formula.",
+                               "每个点代表一个地区：横轴为因素法人均转移支付，纵轴为优化方案；灰线以上表示优化方案多于因素法。"),
+    "province_map": ("Darker provinces receive more per resident at the optimum; grey: not in the instance. "
+                     "Boundaries from the cnmaps data package.",
+                     "颜色越深，优化方案下人均转移支付越高；灰色为不在本实例中的地区。边界数据来自 cnmaps。"),
     "lorenz": ("The further a curve bows below the diagonal, the more unequal resources per head are; "
                "transfers move the curve towards equality.",
                "曲线越偏离对角线，人均财力越不均衡；转移支付使曲线向均等方向移动。"),
@@ -123,8 +128,14 @@ def result_charts(result: Result, lab: Labels) -> list[Chart]:
     """The solve's charts with their captions."""
     index = 0 if lab.lang == "en" else 1
     actual = ACTUAL_NOTE[index] if _has_actual(result) else ""
-    return [Chart(name, chart(result, lab.lang), CAPTIONS[name][index].format(actual=actual, unit=lab.unit),
-                  name not in charts.HALF_WIDTH) for name, chart in charts.RESULT_CHARTS.items()]
+    many = len(result.region_labels) > charts.MANY
+    shown = [Chart(name, chart(result, lab.lang), CAPTIONS[name + "_many" if many and name + "_many" in CAPTIONS
+                                                          else name][index].format(actual=actual, unit=lab.unit),
+                   name not in charts.HALF_WIDTH) for name, chart in charts.RESULT_CHARTS.items()]
+    area = charts.province_map(result, lab.lang)
+    if area is not None:
+        shown.insert(1, Chart("province_map", area, CAPTIONS["province_map"][index]))
+    return shown
 
 
 def _cell_totals(result: Result) -> dict[str, float]:

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from . import charts
 from .content import Page, Table, build_page
 from .fonts import FAMILY, embedded_font_css
+from .labels import Labels
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -73,9 +74,6 @@ footer{margin-top:30px;padding-top:10px;border-top:1px solid var(--rule);font-si
 @media (max-width:720px){.page{padding:20px}.facts{grid-template-columns:repeat(2,1fr)}dl{grid-template-columns:1fr}}
 """
 
-KICKER = {"en": "fiscal_opt · central transfers", "zh": "fiscal_opt · 中央转移支付"}
-
-
 def html_report(result: Result, lang: str = "en") -> str:
     """The solve's report as one self-contained HTML page in ``lang`` (``en`` or ``zh``)."""
     return render(build_page(result, lang))
@@ -92,8 +90,9 @@ def render(page: Page) -> str:
                       f"{svg(c.figure)}<figcaption>{e(c.caption)}</figcaption></figure>" for c in page.charts)
     tables = "".join(table_html(t) for t in page.tables)
     terms = "".join(f"<dt>{e(term)}</dt><dd>{e(text)}</dd>" for term, text in page.glossary)
-    headings = _HEADINGS[page.lang]
-    body = (f"<div class='page'><header><p class='kicker'>{e(KICKER[page.lang])}</p><h1>{e(page.title)}</h1>"
+    lab = Labels(page.lang)
+    headings = [lab(k) for k in ("summary", "charts", "tables", "glossary")]
+    body = (f"<div class='page'><header><p class='kicker'>{e(lab('kicker'))}</p><h1>{e(page.title)}</h1>"
             f"<p class='subtitle'>{e(page.subtitle)}</p><ul class='meta'>{meta}</ul></header>"
             f"<section id='summary'><h2>{e(headings[0])}</h2><div class='summary'>{summary}</div>"
             f"<div class='facts'>{facts}</div></section>"
@@ -107,9 +106,6 @@ def render(page: Page) -> str:
     return (f"<!doctype html><html lang='{lang}'><head><meta charset='utf-8'>"
             f"<meta name='viewport' content='width=device-width,initial-scale=1'>"
             f"<title>{e(title)}</title><style>{style}</style></head><body>{body}</body></html>\n")
-
-
-_HEADINGS = {"en": ("Executive summary", "Charts", "Tables", "Glossary"), "zh": ("摘要", "图表", "数据表", "术语")}
 
 
 def table_html(table: Table) -> str:

@@ -21,6 +21,7 @@ UNIT_SHORT = {"en": {"100m_yuan": "亿元", "10k_yuan": "万元", "yuan": "yuan"
 
 TEXT: dict[str, tuple[str, str]] = {
     # page furniture
+    "kicker": ("fiscal_opt · central transfers", "fiscal_opt · 中央转移支付"),
     "title": ("Allocation report", "资金分配报告"),
     "subtitle": ("{instance} under policy {policy}", "{instance}，政策方案：{policy}"),
     "summary": ("Executive summary", "摘要"),
@@ -28,7 +29,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "charts": ("Charts", "图表"),
     "tables": ("Tables", "数据表"),
     "glossary": ("Glossary", "术语"),
-    "files": ("Files beside this report", "同目录文件"),
     "generated_by": ("Written by fiscal_opt from summary.json, regions.csv, allocations.csv and metrics.csv; "
                      "no figure here was typed by hand.",
                      "本报告由 fiscal_opt 根据 summary.json、regions.csv、allocations.csv 和 metrics.csv 生成，"
@@ -37,12 +37,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "objective": ("objective", "目标"),
     "years": ("years", "年度"),
     "regions": ("regions", "地区数"),
-    "money_in": ("Money in {unit}; per head in yuan per person per year.",
-                 "金额单位：{unit}；人均单位：元/人·年。"),
     # key figures
     "kpi_budget": ("Special fund, all years", "专项资金（各年合计）"),
     "kpi_incentive": ("Incentive paid, all years", "激励资金（各年合计）"),
-    "kpi_coverage": ("Coverage of standard cost", "标准支出保障率"),
     "kpi_gini": ("Gini of resources per head", "人均财力基尼系数"),
     "kpi_shortfall": ("Weighted shortfall closed", "加权缺口弥合比例"),
     "kpi_min_coverage": ("Lowest coverage of a service", "最低服务保障率"),
@@ -113,7 +110,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "c_price": ("The budget's shadow price by year", "各年度预算影子价格"),
     "c_price_y": ("change in {objective} per extra {unit}", "每增加1{unit}{objective}的变化"),
     "c_groups": ("Transfers by group, all years", "各区域转移支付（各年合计）"),
-    "c_groups_y": ("{unit}", "{unit}"),
     "c_actual": ("actual transfer", "实际转移支付"),
     "c_map": ("Transfer per head by province, {year}", "{year}年各省人均转移支付"),
     "c_frontier": ("Efficiency against equity", "效率与公平的权衡"),
@@ -182,7 +178,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "col_gini": ("Gini", "基尼系数"),
     "col_status": ("status", "状态"),
     "col_rules_involved": ("rules involved", "涉及规则"),
-    "unit_money": ("{unit}", "{unit}"),
     "unit_per_head": ("yuan per person per year", "元/人·年"),
     "unit_price": ("objective per {unit}", "目标值/{unit}"),
     "unit_free": ("Unit-free: 0 is perfect equality (highest / lowest: 1 is).",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from . import charts
 from .content import Page, Table, build_page
+from .labels import Labels
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -42,8 +43,8 @@ def markdown_report(result: Result, lang: str = "en") -> tuple[str, dict[str, by
 def render(page: Page) -> tuple[str, dict[str, bytes]]:
     """``page`` as Markdown text and PNG files (``charts/NAME.png``)."""
     e = escape
-    headings = {"en": ("Executive summary", "Key figures", "Charts", "Tables", "Glossary"),
-                "zh": ("摘要", "主要指标", "图表", "数据表", "术语")}[page.lang]
+    lab = Labels(page.lang)
+    headings = [lab(k) for k in ("summary", "key_figures", "charts", "tables", "glossary")]
     lines = [f"# {e(page.title)}: {e(page.subtitle)}", "",
              " · ".join(f"{e(k)}: **{e(v)}**" for k, v in page.meta), "", f"## {headings[0]}", ""]
     for sentence in page.summary:
