@@ -63,7 +63,7 @@ def _labels(result: Result, lang: str) -> Labels:
 
 
 def _year(result: Result, year: int | None) -> int:
-    years = list(result.params.years)
+    years = list(result.summary["years"])
     if year is None:
         return int(years[0])
     if year not in years:
@@ -183,7 +183,7 @@ def coverage(result: Result, lang: str = "en", year: int | None = None) -> Figur
     year = _year(result, year)
     lab = _labels(result, lang)
     alloc = result.allocations[result.allocations["year"] == year]
-    services = list(result.params.services)
+    services = list(dict.fromkeys(result.allocations["service"]))
     if alloc["region"].nunique() > MANY:
         cov = result.statistics.coverage(groupby=["group", "service"]).xs(year, level="year").unstack("service")
         rows = [named(GROUP_NAMES, str(g), lang) for g in cov.index]
@@ -253,7 +253,7 @@ def shadow_price(result: Result, lang: str = "en") -> Figure:
         bars = ax.bar(years, np.nan_to_num(values), color=OPTIMUM, width=0.6)
         ax.bar_label(bars, labels=[ratio(v) for v in values], padding=2, fontsize=7.5)
         ax.axhline(0, color="#555555", linewidth=0.8)
-        ax.set_ylabel(lab("c_price_y", unit=lab.unit, objective=lab.objective(result.solution.objective_name)))
+        ax.set_ylabel(lab("c_price_y", unit=lab.unit, objective=lab.objective(result.summary["objective_name"])))
         ax.grid(axis="x", visible=False)
         ax.margins(y=0.18)
         ax.set_title(lab("c_price"))
@@ -294,12 +294,14 @@ def groups(result: Result, lang: str = "en") -> Figure:
 @cache
 def _provinces():  # noqa: ANN202 - a GeoDataFrame, or None without the maps extra
     """China's provincial boundaries from cnmaps and its data package (``pip install 'fiscal-opt[maps]'``),
-    simplified for drawing; ``None`` when they are not installed."""
+    simplified for drawing; ``None`` when they are not installed. The data's own coordinates are kept
+    (GCJ-02 for most provinces: a few hundred metres off WGS84, invisible at this scale, and the
+    conversion would take seconds)."""
     try:
         from cnmaps import get_adm_maps
     except ImportError:
         return None
-    shapes = get_adm_maps(level="省", engine="geopandas")[["province", "geometry"]].copy()
+    shapes = get_adm_maps(level="省", engine="geopandas", wgs84=False, simplify=True)[["province", "geometry"]].copy()
     shapes["geometry"] = shapes.geometry.simplify(0.03)
     return shapes
 

@@ -259,7 +259,7 @@ def _price_sentence(result: Result, lab: Labels) -> str:
 def result_tables(result: Result, lab: Labels, names: pd.Series) -> list[Table]:
     """Budget by year, regions, equity metrics, Gini by year, soft-rule bends (when any)."""
     tables = [year_table(result, lab), regions_table(result, lab, names), metrics_table(result, lab)]
-    if len(result.params.years) > 1:
+    if len(result.summary["years"]) > 1:
         tables.append(gini_table(result, lab))
     if result.summary["soft_rule_violations"]:
         tables.append(soft_table(result, lab))
@@ -335,7 +335,7 @@ def regions_table(result: Result, lab: Labels, names: pd.Series) -> Table:
 
 def metrics_table(result: Result, lab: Labels) -> Table:
     """The first year's equity metrics: rows metrics, columns before / formula / optimum."""
-    year = result.params.years[0]
+    year = result.summary["years"][0]
     m = result.metrics[result.metrics["year"] == year].set_index("state")
     rows = [[lab("m_" + k)] + [ratio(m.loc[state, k]) for state in ("before", "baseline", "optimum")] for k in METRICS]
     columns = [lab("col_metric"), lab("before"), lab("baseline"), lab("optimum")]
