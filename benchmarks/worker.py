@@ -25,11 +25,12 @@ from .cases import CASES, PROVINCES, SEED, Case
 from .probe import Probe
 
 ENGINE = "highs"
-PHASES = ("load", "derive", "build", "handoff", "solve", "stages", "extract", "verify", "tables", "write", "report")
+PHASES = ("load", "derive", "build", "handoff", "solve", "stages", "extract", "verify", "tables", "write", "report",
+          "xlsx")
 """Phases in pipeline order. ``stages`` is the glue between HiGHS calls (objective changes, held
 rows); ``verify`` the baseline and the independent rule check of ``fiscal_opt.solve``; ``tables``
-the result tables; ``write`` the CSV and JSON files; ``report`` the Markdown and HTML reports and
-the terminal table."""
+the result tables; ``write`` the CSV and JSON files; ``report`` the Markdown and HTML reports (charts
+included) and the terminal table; ``xlsx`` the analyst's workbook."""
 
 
 def cache_dir() -> Path:
@@ -151,7 +152,7 @@ def run_case(case: Case, work: Path) -> dict[str, Any]:
     import fiscal_opt.api as api
     import fiscal_opt.solver.stages as stages
     from fiscal_opt.solver.highs import DirectHighs
-    from fiscal_opt.report.pages import region_table
+    from fiscal_opt.report.content import region_table
     record["import_seconds"] = round(time.perf_counter() - start, 3)
     gc.collect()
 
@@ -177,6 +178,8 @@ def run_case(case: Case, work: Path) -> dict[str, Any]:
         with probe.phase("report"):
             result.write(work / "report", ("md", "html"))
             region_table(result)
+        with probe.phase("xlsx"):
+            result.write(work / "xlsx", ("xlsx",))
     except Exception as exc:  # noqa: BLE001 - the suite records failures and goes on
         record["error"] = f"{type(exc).__name__}: {exc}"
         record["traceback"] = traceback.format_exc(limit=8)

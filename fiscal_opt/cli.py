@@ -11,6 +11,8 @@ as markup or an emoji code, and a name of a million characters prints at once, s
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -24,7 +26,6 @@ app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_
 out_console = Console(emoji=False)
 err_console = Console(stderr=True, emoji=False)
 
-SHOWN_REGIONS = 40
 SHOWN_CHARACTERS = 300
 """Characters of a line of user text the terminal shows; the rest is counted."""
 SHOWN_LINES = 1000
@@ -36,7 +37,6 @@ COMPARE_COLUMNS = {"policy": "policy", "year": "year", "status": "status", "weig
 SWEEP_COLUMNS = {"value": "value", "status": "status", "year": "year", "weighted_shortfall": "shortfall",
                  "min_coverage": "min cov", "gini": "gini", "budget_shadow_price": "price",
                  "soft_bends": "soft rules bent"}
-TERMINAL_COLUMNS = {"special_fund": "special", "baseline_transfer": "formula", "difference": "vs formula"}
 
 
 def escape(text: str) -> str:
@@ -88,6 +88,10 @@ def solve(
                                         "cbc, appsi_highs, gurobi, cplex, copt, ….")] = "highs",
     method: Annotated[str, typer.Option(help="HiGHS method: choose, simplex or ipm.")] = "choose",
     time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve stage.")] = None,
+    lang: Annotated[str, typer.Option(help="Language of the reports and region names: en or zh.")] = "en",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print summary.json's facts as JSON instead of the table.")]
+    = False,
 ) -> None:
     """Solve an instance, write the result files and print what each region gets."""
 
@@ -97,14 +101,19 @@ def solve(
     try:
         import fiscal_opt as fo
 
+        _check_lang(lang)
         if out is not None:
             formats = check_output(out, _formats(format))  # before solving: fail fast where results cannot go
-        inst, loaded = _timed_load(instance)
-        pol = fo.load_policy(policy) if policy is not None else None
-        result = fo.solve(inst, pol, options=fo.SolverOptions(method=method, time_limit=time_limit, solver=solver))
+        with _working("Loading the instance", quiet or as_json):
+            inst, loaded = _timed_load(instance)
+            pol = fo.load_policy(policy) if policy is not None else None
+        with _working(f"Solving {len(inst.region_ids):,} regions × {len(inst.years)} years", quiet or as_json):
+            result = fo.solve(inst, pol, options=fo.SolverOptions(method=method, time_limit=time_limit,
+                                                                  solver=solver))
         result.timings["load"] = loaded
         if out is not None:
-            result.write(out, formats)
+            with _working("Writing the results and reports", quiet or as_json):
+                result.write(out, formats, lang=lang)
     except InfeasibleError as exc:
         if out is not None:
             try:
@@ -114,35 +123,36 @@ def solve(
         _fail(exc)
     except FiscalOptError as exc:
         _fail(exc)
-    _print_result(result)
+    if as_json:
+        import json
+
+        facts = result.summary | {"timings": {k: round(v, 6) for k, v in result.timings.items()}}
+        sys.stdout.write(json.dumps(facts, indent=2, ensure_ascii=False) + "\n")
+        return
+    if quiet:
+        return
+    from .report.terminal import print_result
+
+    print_result(out_console, result, lang)
     if out is not None:
         out_console.print(f"Results written to [bold]{escape(str(out))}[/]")
 
 
-def _print_result(result) -> None:  # noqa: ANN001 - Result, imported lazily
-    s = result.summary
-    out_console.print(f"[bold]{escape(s['instance'])}[/] under [bold]{escape(s['policy'])}[/]: {s['status']}, "
-                      f"{s['objective_name']} = {s['objective']:.6g}  (money in {s['money_unit']})")
-    from .report.pages import region_table
+def _check_lang(lang: str) -> None:
+    from .errors import InputError, Problem
 
-    table = region_table(result).rename(columns=TERMINAL_COLUMNS)
-    view = Table(show_edge=False, header_style="bold")
-    for col in table.columns:
-        view.add_column(col, justify="left" if col in ("region", "name") else "right")
-    for row in table.head(SHOWN_REGIONS).itertuples(index=False):
-        view.add_row(*(f"{v:,.2f}" if isinstance(v, float) else escape(str(v)) for v in row))
-    out_console.print(view)
-    if len(table) > SHOWN_REGIONS:
-        out_console.print(f"… {len(table) - SHOWN_REGIONS} more regions in regions.csv")
-    for year, price in s["budget_shadow_price"].items():
-        if price["value"] is not None:
-            out_console.print(f"{year}: budget used {s['budget_used'][year]:,.2f} of {s['budget'][year]:,.2f}; "
-                              f"shadow price {price['value']:.6g} per {s['money_unit']}")
-    for name, items in s["soft_rule_violations"].items():
-        out_console.print(f"soft rule {name} bends in {len(items)} place(s), by "
-                          f"{sum(i['amount'] for i in items):,.6g} in all (summary.json lists them)", highlight=False)
-    for note in s["notes"]:
-        out_console.print(f"note: {escape(note)}", highlight=False)
+    if lang not in ("en", "zh"):
+        raise InputError(Problem("--lang", "", f"unknown language {lang!r}; choose en or zh"))
+
+
+@contextmanager
+def _working(message: str, silent: bool) -> Iterator[None]:
+    """A spinner on stderr while a slow step runs (nothing when silent or not on a terminal)."""
+    if silent or not err_console.is_terminal:
+        yield
+        return
+    with err_console.status(escape(message) + "…", spinner="dots"):
+        yield
 
 
 @app.command()
@@ -151,22 +161,48 @@ def compare(
     policy: Annotated[list[Path], typer.Option(help="A policy file; repeat for each policy to compare.")],
     solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
     out: Annotated[Optional[Path], typer.Option(help="Write the table as CSV to this file.")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Folder for a report (HTML and Markdown with charts).")]
+    = None,
+    lang: Annotated[str, typer.Option(help="Language of the report: en or zh.")] = "en",
 ) -> None:
     """One instance under several policies, side by side, with the formula baseline (the terminal shows the
-    main columns; --out writes them all)."""
+    main columns; --out writes them all, --report draws the efficiency-equity frontier)."""
     from .errors import FiscalOptError
 
     try:
         import fiscal_opt as fo
         from .analysis.compare import compare as compare_policies
 
-        table = compare_policies(_timed_load(instance)[0], [fo.load_policy(p) for p in policy],
-                                 fo.SolverOptions(solver=solver))
+        _check_lang(lang)
+        _check_report_folder(report)
+        inst = _timed_load(instance)[0]
+        with _working(f"Solving {len(policy)} policies", False):
+            table = compare_policies(inst, [fo.load_policy(p) for p in policy], fo.SolverOptions(solver=solver))
+        if report is not None:
+            from .report.frontier import compare_page
+
+            _write_report(compare_page(table, inst.name, inst.money_unit, lang), report)
     except FiscalOptError as exc:
         _fail(exc)
     _print_table(table, COMPARE_COLUMNS, "policy")
     if out is not None:
         _write_table(table, out)
+    if report is not None:
+        out_console.print(f"Report written to {escape(str(report))}")
+
+
+def _check_report_folder(report: Path | None) -> None:
+    if report is not None:
+        from .report.write import check_out_folder
+
+        check_out_folder(report)
+
+
+def _write_report(page, report: Path) -> None:  # noqa: ANN001 - a Page, imported lazily
+    from .report.write import write_pages
+
+    with _working("Writing the report", False):
+        write_pages(page, report)
 
 
 def _print_table(table, columns: dict[str, str], text_column: str) -> None:  # noqa: ANN001 - a DataFrame
@@ -204,6 +240,9 @@ def sweep(
     policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
     solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
     out: Annotated[Optional[Path], typer.Option(help="Write the table as CSV to this file.")] = None,
+    report: Annotated[Optional[Path], typer.Option(help="Folder for a report (HTML and Markdown with charts).")]
+    = None,
+    lang: Annotated[str, typer.Option(help="Language of the report: en or zh.")] = "en",
 ) -> None:
     """Re-solve over a range of one parameter: the efficiency-equity frontier (shortfall against
     Gini and minimum coverage) and the budget's shadow price along it; infeasible points are rows too."""
@@ -219,20 +258,29 @@ def sweep(
             raise InputError(Problem("sweep", "", "give exactly one of --budget, --per-capita-floor, --min-coverage"))
         (parameter, text), = given.items()
         values, relative = parse_range(text, "--" + parameter.replace("_", "-"))
+        _check_lang(lang)
+        _check_report_folder(report)
         inst = _timed_load(instance)[0]
         from .analysis.sweeps import budget_note
 
         note = budget_note(inst, values, relative) if parameter == "budget" else None
         if note:
             err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
-        table = fo.sweep(inst, fo.load_policy(policy) if policy else None, parameter, values, relative,
-                         fo.SolverOptions(solver=solver))
+        with _working(f"Solving {len(values)} points", False):
+            table = fo.sweep(inst, fo.load_policy(policy) if policy else None, parameter, values, relative,
+                             fo.SolverOptions(solver=solver))
+        if report is not None:
+            from .report.frontier import sweep_page
+
+            _write_report(sweep_page(table, inst.name, inst.money_unit, lang), report)
     except FiscalOptError as exc:
         _fail(exc)
     columns = {k: v for k, v in SWEEP_COLUMNS.items() if k != "year" or table["year"].nunique() > 1}
     _print_table(table, columns, "status")
     if out is not None:
         _write_table(table, out)
+    if report is not None:
+        out_console.print(f"Report written to {escape(str(report))}")
 
 
 @app.command()

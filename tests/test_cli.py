@@ -6,6 +6,7 @@ In-process (typer's CliRunner) but for two smoke tests that start the installed 
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -53,7 +54,10 @@ def test_solve_demo_writes_the_contract_files(tmp_path: Path):
         assert key in summary
     assert summary["status"] == "optimal"
     assert set(summary["metrics"]["2025"]) == {"before", "baseline", "optimum"}
-    assert (out / "report.md").read_text().startswith("# fiscal_opt report")
+    report = (out / "report.md").read_text()
+    assert report.startswith("# Allocation report: demo-4 under policy equity-first")
+    assert all((out / image).is_file() for image in re.findall(r"\]\((charts/[a-z_]+\.png)\)", report))
+    assert "charts/lorenz.png" in report
 
 
 def test_policy_option_overrides_the_instance_policy(tmp_path: Path):

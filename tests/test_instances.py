@@ -35,8 +35,12 @@ def test_instance_solves_and_every_rule_holds_in_the_files(instance_path: Path, 
 def test_same_input_writes_identical_files(tmp_path: Path):
     instance = fo.load_instance(REPO / "instances" / "china-2020-provinces.yaml")
     for run in ("a", "b"):
-        fo.solve(instance).write(tmp_path / run, formats=["csv", "json", "md", "html"])
-    for name in ("allocations.csv", "regions.csv", "metrics.csv", "report.md", "report.html"):
+        fo.solve(instance).write(tmp_path / run, formats=["csv", "json", "md", "html", "xlsx"])
+    charts = sorted(p.name for p in (tmp_path / "a" / "charts").iterdir())
+    assert set(charts) - {"province_map.png"} == {"coverage.png", "groups.png", "lorenz.png", "need.png",
+                                                  "shadow_price.png", "transfer_per_head.png"}
+    for name in ("allocations.csv", "regions.csv", "metrics.csv", "report.md", "report.html", "allocations.xlsx",
+                 *(f"charts/{c}" for c in charts)):
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name
     import json
     a, b = (json.loads((tmp_path / r / "summary.json").read_text()) for r in "ab")

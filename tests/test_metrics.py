@@ -308,3 +308,19 @@ def test_metric_ranges(sample):
     assert theil_l(v, w) >= 0.0
     assert coefficient_of_variation(v, w) >= 0.0
     assert max_min_ratio(v) >= 1.0
+
+
+def test_two_group_between_theil_by_hand():
+    """Group a: two regions of 1 person with 1 each; group b: two of 1 person with 3 each. mu = 2,
+    within-group inequality is 0, so Theil T = T_between = 1/2 (1/2 ln 1/2) + 1/2 (3/2 ln 3/2) and
+    Theil L = L_between = 1/2 ln 2 + 1/2 ln 2/3; between + within add up to the total."""
+    v, w, g = [1.0, 1.0, 3.0, 3.0], [1.0, 1.0, 1.0, 1.0], ["a", "a", "b", "b"]
+    d = theil_decomposition(v, w, g)
+    t_between = 0.5 * 0.5 * math.log(0.5) + 0.5 * 1.5 * math.log(1.5)
+    l_between = 0.5 * math.log(2.0) + 0.5 * math.log(2.0 / 3.0)
+    assert d["theil_t_between"] == pytest.approx(t_between, rel=1e-13)
+    assert d["theil_l_between"] == pytest.approx(l_between, rel=1e-13)
+    assert d["theil_t_within"] == pytest.approx(0.0, abs=1e-15)
+    assert d["theil_t_between"] + d["theil_t_within"] == pytest.approx(d["theil_t"], rel=1e-13)
+    assert d["theil_l_between"] + d["theil_l_within"] == pytest.approx(d["theil_l"], rel=1e-13)
+    assert d["theil_t"] == pytest.approx(theil_t(v, w), rel=1e-13)

@@ -21,7 +21,7 @@ import pandas as pd
 import pytest
 
 import fiscal_opt as fo
-import fiscal_opt.report.pages
+import fiscal_opt.report.html
 import fiscal_opt.report.write
 from fiscal_opt.errors import InputError, OutputError
 
@@ -131,7 +131,8 @@ def demo_result() -> fo.Result:
 
 
 def snapshot(folder: Path) -> dict[str, str]:
-    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def test_a_folder_with_other_files_is_left_untouched(demo_result, tmp_path: Path):
@@ -168,10 +169,10 @@ def test_a_failure_while_writing_leaves_the_previous_set(demo_result, tmp_path: 
     demo_result.write(out, formats=["csv", "md"])
     previous = snapshot(out)
 
-    def broken(result):
+    def broken(page):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(fiscal_opt.report.pages, "html_report", broken)
+    monkeypatch.setattr(fiscal_opt.report.html, "render", broken)
     with pytest.raises(OutputError, match="No space left on device"):
         demo_result.write(out, formats=["csv", "html"])
     assert snapshot(out) == previous

@@ -19,13 +19,13 @@ from pathlib import Path
 import pytest
 
 import fiscal_opt as fo
-import fiscal_opt.report.pages
+import fiscal_opt.report.xlsx
 import fiscal_opt.report.write as write
 from fiscal_opt.errors import InputError
 
 REPO = Path(__file__).resolve().parents[1]
 OLD = ["csv", "json"]                      # the previous set in these tests
-NEW = ["csv", "json", "md", "html"]        # the new one: it has files the previous set lacks
+NEW = ["csv", "json", "xlsx"]             # the new one: it has a file the previous set lacks
 
 
 @pytest.fixture(scope="module")
@@ -33,9 +33,14 @@ def result() -> fo.Result:
     return fo.solve(fo.load_instance(REPO / "instances" / "demo-4.yaml"))
 
 
+TIMED = {"summary.json", ".fiscal-opt-results"}
+"""Files that hold the run's timings (the manifest holds summary.json's digest): their names count,
+not their bytes."""
+
+
 def snapshot(folder: Path) -> dict[str, str]:
-    """Every file under ``folder`` (by relative path) and its SHA-256."""
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+    """Every file under ``folder`` (by relative path) and its SHA-256 (``timed`` for :data:`TIMED`)."""
+    return {str(p.relative_to(folder)): "timed" if p.name in TIMED else hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
@@ -104,9 +109,10 @@ def test_an_unchanged_result_folder_is_replaced_and_its_manifest_lists_every_fil
     (out / "summary.json").unlink()                              # deleting one of ours is fine
     result.write(out, formats=NEW)
     manifest = json.loads((out / write.MARKER).read_text(encoding="utf-8"))
-    files = {name: digest for name, digest in snapshot(out).items() if name != write.MARKER}
+    files = {name: hashlib.sha256((out / name).read_bytes()).hexdigest() for name in snapshot(out)
+             if name != write.MARKER}
     assert manifest["files"] == files and set(files) == {"allocations.csv", "regions.csv", "metrics.csv",
-                                                          "summary.json", "report.md", "report.html"}
+                                                          "summary.json", "allocations.xlsx"}
     assert beside(out) == []
 
 
@@ -180,7 +186,7 @@ def test_a_kill_at_each_step_of_the_swap_loses_nothing_and_the_next_run_recovers
     state = "absent" if not out.exists() else "previous" if snapshot(out) == previous else "new"
     assert state == STEPS[step]
     if state == "new":
-        assert set(snapshot(out)) >= {"report.md", "report.html", write.MARKER}
+        assert set(snapshot(out)) >= {"allocations.xlsx", write.MARKER}
     temporaries = [name for name in beside(out) if name != ".out.lock"]
     assert temporaries and all(name.startswith(".out.") for name in temporaries)
     if state == "absent":                                    # the previous set waits, whole, beside out
@@ -204,10 +210,10 @@ def test_the_next_run_puts_a_moved_aside_set_back_even_when_it_fails(result, tmp
 
     assert in_child(killed_run) == -signal.SIGKILL and not out.exists()
 
-    def broken(result):
-        raise RuntimeError("a bug while writing the report")
+    def broken(result, path):
+        raise RuntimeError("a bug while writing the workbook")
 
-    monkeypatch.setattr(fiscal_opt.report.pages, "markdown_report", broken)
+    monkeypatch.setattr(fiscal_opt.report.xlsx, "write_workbook", broken)
     with pytest.raises(RuntimeError):
         result.write(out, formats=NEW)
     assert snapshot(out) == previous and beside(out) == []
@@ -267,11 +273,10 @@ def test_a_second_writer_waits_for_the_first_and_leaves_its_folder_alone(result,
     resume_r, resume_w = os.pipe()
     first = os.fork()
     if first == 0:
-        def pausing(res):
+        def pausing(res, path):
             os.write(paused_w, b"p")
             os.read(resume_r, 1)
-            return "# report\n"
-        monkeypatch.setattr(fiscal_opt.report.pages, "markdown_report", pausing)
+        monkeypatch.setattr(fiscal_opt.report.xlsx, "write_workbook", pausing)
         try:
             result.write(out, formats=NEW)
             os._exit(0)
@@ -289,5 +294,5 @@ def test_a_second_writer_waits_for_the_first_and_leaves_its_folder_alone(result,
     os.write(resume_w, b"r")
     codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in (first, second)]
     assert codes == [0, 0]
-    assert "report.md" not in snapshot(out) and "allocations.csv" in snapshot(out)   # the second's set, last
+    assert "allocations.xlsx" not in snapshot(out) and "allocations.csv" in snapshot(out)   # the second's, last
     assert beside(out) == []

@@ -13,6 +13,7 @@ from ..api import solve
 from ..errors import InfeasibleError, SolverError
 from ..io.instance import Instance, Policy
 from ..results.result import Result
+from ..results.statistics import SHARE_PREFIX
 from ..solver.options import SolverOptions
 
 COLUMNS = ["policy", "year", "status", "objective_name", "objective", "weighted_shortfall", "min_coverage",
@@ -35,6 +36,8 @@ def policy_rows(result: Result, name: str, x: np.ndarray, y: np.ndarray, state: 
     with np.errstate(divide="ignore", invalid="ignore"):
         coverage = np.where(p.standard_cost > 0, (p.local_funding + x) / p.standard_cost, np.nan)
     metrics = result.metrics.set_index(["year", "state"])
+    transfer = pd.DataFrame(x.sum(axis=1) + y).groupby(p.groups, sort=False).sum()
+    shares = transfer / transfer.sum(axis=0).where(transfer.sum(axis=0) > 0)
     rows = []
     for t, year in enumerate(p.years):
         m = metrics.loc[(year, state)]
@@ -46,7 +49,8 @@ def policy_rows(result: Result, name: str, x: np.ndarray, y: np.ndarray, state: 
                      "budget_used": float(x[:, :, t].sum()), "incentive_paid": float(y[:, t].sum()),
                      "gini": m["gini"], "theil_t": m["theil_t"], "cv": m["cv"], "max_min_ratio": m["max_min_ratio"],
                      "budget_shadow_price": prices[t], "soft_bends": bends, "rules_broken": ";".join(broken),
-                     "rules_involved": "", "reason": ""})
+                     "rules_involved": "", "reason": ""}
+                    | {f"{SHARE_PREFIX}{g}": float(shares.loc[g, t]) for g in shares.index})
     return rows
 
 
@@ -66,6 +70,11 @@ def failure_rows(error: InfeasibleError | SolverError, name: str, years: tuple[i
             for year in years]
 
 
+def table_columns(rows: list[dict], first: list[str]) -> list[str]:
+    """``first``, then the group-share columns the rows hold, in the order they appear."""
+    return first + [k for k in dict.fromkeys(k for row in rows for k in row) if k.startswith(SHARE_PREFIX)]
+
+
 def compare(instance: Instance, policies: list[Policy], options: SolverOptions | None = None) -> pd.DataFrame:
     """Solve ``instance`` under each policy; one row per policy × year, then the formula baseline
     (judged against the first policy that solved). Money in the instance's money_unit."""
@@ -82,4 +91,4 @@ def compare(instance: Instance, policies: list[Policy], options: SolverOptions |
     if first is not None:
         rows += policy_rows(first, "formula baseline", first.baseline_special_fund, first.baseline_incentive,
                             "baseline", "因素法", None, first.baseline_breaks, [None] * len(first.params.years))
-    return pd.DataFrame(rows, columns=COLUMNS)
+    return pd.DataFrame(rows, columns=table_columns(rows, COLUMNS))

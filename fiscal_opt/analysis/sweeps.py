@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from ..api import solve
-from .compare import COLUMNS, failure_rows, result_rows
+from .compare import COLUMNS, failure_rows, result_rows, table_columns
 from ..errors import InfeasibleError, InputError, Problem, SolverError
 from ..solver.options import SolverOptions
 from ..io.instance import Instance, Policy
@@ -96,7 +96,7 @@ def sweep(instance: Instance, policy: Policy | None, parameter: str, values: np.
             rows += [point | row for row in failure_rows(exc, pol.name, inst.years)]
             continue
         rows += [point | row for row in result_rows(result, pol.name)]
-    return pd.DataFrame(rows, columns=SWEEP_COLUMNS)
+    return pd.DataFrame(rows, columns=table_columns(rows, SWEEP_COLUMNS))
 
 
 FAR = 10.0

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import csv
 import ctypes
-import datetime as dt
 import errno
 import fcntl
 import hashlib
@@ -31,7 +30,7 @@ import os
 import re
 import secrets
 import shutil
-import zipfile
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -41,17 +40,14 @@ import numpy as np
 import pandas as pd
 
 from ..errors import InputError, OutputError, Problem
+from .safety import neutralise
 
 if TYPE_CHECKING:
     from ..results.result import Result
+    from .content import Page
 
 FORMATS = ("csv", "json", "md", "html", "xlsx")
 """The result formats ``write_result`` knows."""
-
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_FORMULA = re.compile(r"(?:^|(?<=[\r\n]))(?=[=+\-@\t\r])")
-"""Where a spreadsheet could start reading a formula: a cell's start or a line's, before one of
-FORMULA_START."""
 
 MARKER = ".fiscal-opt-results"
 """The manifest in every result folder: the files fiscal-opt wrote there and their SHA-256."""
@@ -59,27 +55,8 @@ LEGACY_FILES = {"allocations.csv", "regions.csv", "metrics.csv", "summary.json",
                 "allocations.xlsx"}
 """What a folder written before the manifest (its marker holds no file list) may hold."""
 _MANIFEST_NOTE = "Written by fiscal-opt; a later run may replace this folder while it holds only these files."
-FIXED_TIME = (1980, 1, 1, 0, 0, 0)
-"""The time recorded in a workbook (its properties and zip entries), so that it depends on the data alone."""
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
-
-
-def neutralise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells that a spreadsheet could read as a formula, with an apostrophe before the formula:
-    at the start of the cell and after each CR or LF in it. Each column's distinct values are
-    checked once."""
-    out = frame.copy()
-    for col in out.columns:
-        if out[col].dtype == object or pd.api.types.is_string_dtype(out[col]):
-            codes, distinct = pd.factorize(out[col])
-            text = pd.Series(np.asarray(distinct, dtype=object)).astype(str)
-            risky = text.str.contains(_FORMULA).to_numpy(dtype=bool)
-            if risky.any():
-                safe = np.where(risky, text.str.replace(_FORMULA, "'", regex=True).to_numpy(dtype=object),
-                                np.asarray(distinct, dtype=object))
-                out[col] = pd.Series(safe[codes], index=out.index, dtype=object).where(codes >= 0, out[col])
-    return out
 
 
 class _RowsEndingInLF:
@@ -121,24 +98,6 @@ def _cells(column: pd.Series) -> list[str]:
     return ["" if v is None or v is pd.NA or (isinstance(v, float) and v != v) else str(v) for v in values.tolist()]
 
 
-def write_xlsx(sheets: dict[str, pd.DataFrame], path: Path) -> None:
-    """One worksheet per frame, text cells neutralised; the same frames give the same bytes: the
-    workbook's creation and modification times and every zip entry's time are 1980-01-01 00:00, the
-    earliest a zip file can hold, rather than the moment of writing."""
-    from openpyxl.xml.functions import tostring
-
-    buffer = io.BytesIO()
-    with pd.ExcelWriter(buffer, engine="openpyxl") as book:
-        for name, frame in sheets.items():
-            neutralise(frame).to_excel(book, sheet_name=name, index=False)
-        timeless = book.book.properties
-    timeless.created = timeless.modified = dt.datetime(*FIXED_TIME)
-    with zipfile.ZipFile(buffer) as built, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as final:
-        for entry in built.infolist():
-            data = tostring(timeless.to_tree()) if entry.filename == "docProps/core.xml" else built.read(entry)
-            final.writestr(zipfile.ZipInfo(entry.filename, FIXED_TIME), data, compress_type=zipfile.ZIP_DEFLATED)
-
-
 def check_formats(formats: Iterable[str]) -> tuple[str, ...]:
     """The formats asked for, each once, in order; an input error for none or an unknown one."""
 
@@ -168,27 +127,63 @@ def check_output(out: Path, formats: Iterable[str]) -> tuple[str, ...]:
     return chosen
 
 
-def write_result(result: Result, out: Path, formats: Iterable[str]) -> Path:
-    """Write ``result`` into ``out`` in the given formats (``csv``, ``json``, ``md``, ``html``, ``xlsx``)."""
-    from .pages import html_report, markdown_report
+def write_result(result: Result, out: Path, formats: Iterable[str], lang: str = "en") -> Path:
+    """Write ``result`` into ``out`` in the given formats (``csv``, ``json``, ``md``, ``html``, ``xlsx``);
+    the reports in ``lang`` (``en`` or ``zh``). Each writer's seconds go into ``result.timings``
+    (``write_csv``, ``write_report``, ``write_xlsx``) and so into summary.json, written last."""
+    from .content import build_page
+    from .labels import LANGUAGES
+    from .xlsx import write_workbook
 
     formats = check_formats(formats)
+    if lang not in LANGUAGES:
+        raise InputError(Problem("--lang", "", f"unknown language {lang!r}; choose from {', '.join(LANGUAGES)}"))
     out = Path(os.path.abspath(out))  # lexically: `x/..` is the folder above, and a link stays a link
     with _result_folder(out) as tmp:
         if "csv" in formats:
-            write_csv(result.allocations, tmp / "allocations.csv")
-            write_csv(result.regions, tmp / "regions.csv")
-            write_csv(result.metrics, tmp / "metrics.csv")
-        if "json" in formats or "csv" in formats:
-            _write_json(result.summary, tmp / "summary.json")
-        if "md" in formats:
-            (tmp / "report.md").write_text(markdown_report(result), encoding="utf-8")
-        if "html" in formats:
-            (tmp / "report.html").write_text(html_report(result), encoding="utf-8")
+            with _timed(result, "write_csv"):
+                write_csv(result.allocations, tmp / "allocations.csv")
+                write_csv(result.regions, tmp / "regions.csv")
+                write_csv(result.metrics, tmp / "metrics.csv")
+        if "md" in formats or "html" in formats:
+            with _timed(result, "write_report"):
+                _write_page(build_page(result, lang), tmp, formats)
         if "xlsx" in formats:
-            write_xlsx({"allocations": result.allocations, "regions": result.regions, "metrics": result.metrics},
-                       tmp / "allocations.xlsx")
+            with _timed(result, "write_xlsx"):
+                write_workbook(result, tmp / "allocations.xlsx")
+        if "json" in formats or "csv" in formats:
+            _write_json(result.summary | {"timings": {k: round(v, 6) for k, v in result.timings.items()}},
+                        tmp / "summary.json")
     return out
+
+
+def write_pages(page: Page, out: Path) -> Path:
+    """Write a report page (a compare or sweep report) into folder ``out`` as safely as results:
+    report.html, report.md and its charts."""
+    out = Path(os.path.abspath(out))
+    with _result_folder(out) as tmp:
+        _write_page(page, tmp, ("md", "html"))
+    return out
+
+
+def _write_page(page: Page, tmp: Path, formats: tuple[str, ...]) -> None:
+    from . import html, markdown
+
+    if "md" in formats:
+        text, images = markdown.render(page)
+        (tmp / "report.md").write_text(text, encoding="utf-8")
+        for name, data in images.items():
+            (tmp / name).parent.mkdir(exist_ok=True)
+            (tmp / name).write_bytes(data)
+    if "html" in formats:
+        (tmp / "report.html").write_text(html.render(page), encoding="utf-8")
+
+
+@contextmanager
+def _timed(result: Result, name: str) -> Iterator[None]:
+    start = time.perf_counter()
+    yield
+    result.timings[name] = time.perf_counter() - start
 
 
 def write_infeasible(out: Path, error: Exception) -> Path:
@@ -237,8 +232,11 @@ def _not_ours(out: Path, names: list[str]) -> tuple[list[str], list[str]]:
         listed = json.loads((out / MARKER).read_text(encoding="utf-8"))["files"]
     except (ValueError, KeyError, TypeError):  # the plain marker of a version before the manifest
         return [n for n in names if n not in LEGACY_FILES | {MARKER}], []
-    foreign = [n for n in names if n != MARKER and n not in listed]
-    changed = [n for n in names if n in listed and not _same_file(out / n, listed[n])]
+    inside = [p.relative_to(out).as_posix() for n in names if n != MARKER and (out / n).is_dir()
+              and not (out / n).is_symlink() for p in sorted((out / n).rglob("*")) if not p.is_dir()]
+    entries = [n for n in names if n != MARKER and not ((out / n).is_dir() and not (out / n).is_symlink())] + inside
+    foreign = [n for n in entries if n not in listed]
+    changed = [n for n in entries if n in listed and not _same_file(out / n, listed[n])]
     return foreign, changed
 
 
@@ -250,11 +248,12 @@ def _same_file(path: Path, sha256: object) -> bool:
 
 
 def _seal(folder: Path) -> None:
-    """Write the manifest: every file now in ``folder`` and its SHA-256, in name order."""
+    """Write the manifest: every file now in ``folder`` (chart images in ``charts/`` included, by
+    their path in the folder) and its SHA-256, in name order."""
     files = {}
-    for path in sorted(folder.iterdir()):
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
         with open(path, "rb") as handle:
-            files[path.name] = hashlib.file_digest(handle, "sha256").hexdigest()
+            files[path.relative_to(folder).as_posix()] = hashlib.file_digest(handle, "sha256").hexdigest()
     _write_json({"note": _MANIFEST_NOTE, "files": files}, folder / MARKER)
 
 

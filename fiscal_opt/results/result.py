@@ -21,7 +21,9 @@ from .metrics import inequality_table
 from ..model.params import Params
 
 if TYPE_CHECKING:
+    from ..report.charts import Plots
     from ..solver.solution import Solution
+    from .statistics import Statistics
 
 
 def _per(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
@@ -178,11 +180,41 @@ class Result:
             var.set_value(float(value), skip_validation=True)
         return model
 
-    def write(self, out: str | Path, formats: list[str] | tuple[str, ...] = ("csv", "json", "md")) -> Path:
-        """Write the result files into folder ``out`` atomically; returns the folder."""
+    @cached_property
+    def region_labels(self) -> pd.DataFrame:
+        """One row per region in input order: ``region``, ``name``, ``group``, and ``name_zh`` (the
+        Chinese name, falling back to ``name`` where a cell is empty) when the instance has that column."""
+        first = self.instance.regions.drop_duplicates("id")
+        frame = pd.DataFrame({"region": first["id"].to_numpy(), "name": first["name"].to_numpy(),
+                              "group": first["group"].to_numpy()})
+        if "name_zh" in first.columns:
+            zh = first["name_zh"].astype(str).to_numpy()
+            frame["name_zh"] = np.where((zh == "") | (zh == "nan"), frame["name"], zh)
+        return frame
+
+    @property
+    def statistics(self) -> Statistics:
+        """Named summaries: ``res.statistics.transfer(groupby="group")`` or all at once with
+        ``res.statistics(groupby="group")`` (see :mod:`fiscal_opt.results.statistics`)."""
+        from .statistics import Statistics
+
+        return Statistics(self)
+
+    @property
+    def plot(self) -> Plots:
+        """The report's charts as matplotlib figures: ``res.plot.lorenz()`` (see
+        :mod:`fiscal_opt.report.charts`)."""
+        from ..report.charts import Plots
+
+        return Plots(self)
+
+    def write(self, out: str | Path, formats: list[str] | tuple[str, ...] = ("csv", "json", "md"),
+              lang: str = "en") -> Path:
+        """Write the result files into folder ``out`` atomically, the reports in ``lang`` (``en`` or
+        ``zh``); returns the folder."""
         from ..report.write import write_result
 
-        return write_result(self, Path(out), tuple(formats))
+        return write_result(self, Path(out), tuple(formats), lang)
 
 
 def _stable_key(p: Params):
