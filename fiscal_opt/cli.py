@@ -92,14 +92,17 @@ def solve(
     """Solve an instance, write the result files and print what each region gets."""
 
     from .errors import FiscalOptError, InfeasibleError
-    from .report.write import check_output, write_infeasible
+    from .report.write import check_formats, check_output, write_infeasible
 
     try:
         import fiscal_opt as fo
 
         if out is not None:
             formats = check_output(out, _formats(format))  # before solving: fail fast where results cannot go
+        else:
+            check_formats(_formats(format))  # unused without --out, but a mistyped --format is still refused
         inst, loaded = _timed_load(instance)
+        _print_notes(inst.notes)
         pol = fo.load_policy(policy) if policy is not None else None
         result = fo.solve(inst, pol, options=fo.SolverOptions(method=method, time_limit=time_limit, solver=solver))
         result.timings["load"] = loaded
@@ -219,6 +222,9 @@ def sweep(
             raise InputError(Problem("sweep", "", "give exactly one of --budget, --per-capita-floor, --min-coverage"))
         (parameter, text), = given.items()
         values, relative = parse_range(text, "--" + parameter.replace("_", "-"))
+        if parameter == "budget" and values.min() < 0:
+            raise InputError(Problem("--budget", "", f"a budget cannot be negative; the range {text!r} starts at "
+                                     f"{values.min() * (100 if relative else 1):g}{'%' if relative else ''}"))
         inst = _timed_load(instance)[0]
         from .analysis.sweeps import budget_note
 
@@ -266,14 +272,21 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Instance or polic
     bad = False
     for path in files:
         try:
-            kind = load_any(path)
+            kind, notes = load_any(path)
         except InputError as exc:
             bad = True
             err_console.print(f"[red]✗[/] {escape(str(path))}: {escape(str(exc))}", highlight=False, soft_wrap=True)
         else:
             out_console.print(f"[green]✓[/] {escape(str(path))}: valid {kind} file", highlight=False)
+            _print_notes(notes)
     if bad:
         raise typer.Exit(2)
+
+
+def _print_notes(notes: tuple[str, ...]) -> None:
+    """What the loader accepted but left out, one line each."""
+    for note in notes:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -284,12 +297,16 @@ def generate(
     seed: Annotated[int, typer.Option(min=0, help="Random seed: the same seed gives the same files.")] = 0,
     services: Annotated[int, typer.Option(min=1, max=4, help="Number of services (1–4).")] = 4,
 ) -> None:
-    """Write a synthetic instance calibrated on the 2020 provincial data."""
-    from .errors import OutputError
+    """Write a synthetic instance calibrated on the 2020 provincial data (at most 300,000 regions × years)."""
+    from .errors import InputError, OutputError, Problem
     from .generate.synthetic import generate_instance, write_instance
 
     try:
-        path = write_instance(generate_instance(regions, years=years, seed=seed, services=services), out)
+        generated = generate_instance(regions, years=years, seed=seed, services=services)
+    except ValueError as exc:  # an option out of range
+        _fail(InputError(Problem("generate", "", str(exc))))
+    try:
+        path = write_instance(generated, out)
     except OSError as exc:
         _fail(OutputError(str(out), "write the instance", exc))
     out_console.print(f"Wrote {escape(str(path))}")
