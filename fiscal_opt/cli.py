@@ -69,13 +69,13 @@ def _number(v: float | None) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
-def _timed_load(path: Path):  # noqa: ANN202 - (Instance, seconds), imported lazily
+def _timed_load(path: Path, overrides: dict[str, str] | None = None):  # noqa: ANN202 - (Instance, seconds)
     import time
 
     import fiscal_opt as fo
 
     start = time.perf_counter()
-    return fo.load_instance(path), time.perf_counter() - start
+    return fo.load_instance(path, overrides), time.perf_counter() - start
 
 
 @app.command()
@@ -88,6 +88,9 @@ def solve(
                                         "cbc, appsi_highs, gurobi, cplex, copt, ….")] = "highs",
     method: Annotated[str, typer.Option(help="HiGHS method: choose, simplex or ipm.")] = "choose",
     time_limit: Annotated[Optional[float], typer.Option(help="Seconds per solve stage.")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="KEY=VALUE: change one value of the instance "
+                                                      "before it is read, e.g. budget.special_fund=30000 or "
+                                                      "policy.min_coverage=0.6; repeat for more.")] = None,
 ) -> None:
     """Solve an instance, write the result files and print what each region gets."""
 
@@ -101,9 +104,13 @@ def solve(
             formats = check_output(out, _formats(format))  # before solving: fail fast where results cannot go
         else:
             check_formats(_formats(format))  # unused without --out, but a mistyped --format is still refused
-        inst, loaded = _timed_load(instance)
+        from .io.overrides import parse_assignments, split_policy
+
+        overrides = parse_assignments(set_ or [])
+        own, for_policy = split_policy(overrides) if policy is not None else (overrides, {})
+        inst, loaded = _timed_load(instance, own)
         _print_notes(inst.notes)
-        pol = fo.load_policy(policy) if policy is not None else None
+        pol = fo.load_policy(policy, for_policy) if policy is not None else None
         result = fo.solve(inst, pol, options=fo.SolverOptions(method=method, time_limit=time_limit, solver=solver))
         result.timings["load"] = loaded
         if out is not None:

@@ -10,6 +10,7 @@ import difflib
 import hashlib
 import re
 from pathlib import Path
+from collections.abc import Mapping
 from typing import Any, get_args, get_origin
 
 import numpy as np
@@ -21,6 +22,7 @@ from ..rules.policy import PolicyFile
 from .check import check
 from .csvfile import read_csv
 from .instance import SINGLE_PERIOD_YEAR, Instance, Policy
+from .overrides import POLICY, apply as overrides_apply, attribute, split_policy
 from .regions import (KNOWN_NUMERIC, STRUCTURAL, TEXT_COLUMNS, RegionTable, cell_problems, check_regions,
                       cost_problems, csv_table, expand_years, inline_table, needed_columns, role_problems)
 from .schema import InstanceFile
@@ -194,11 +196,17 @@ def _validate(model: type[BaseModel], data: Any, file: str, lines: Lines, prefix
         raise input_error(_validation_problems(exc, model, data, file, lines, prefix), file) from None
 
 
-def load_policy(path: str | Path) -> Policy:
-    """Read and validate a policy file (models/*.yaml)."""
+def load_policy(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Policy:
+    """Read and validate a policy file (models/*.yaml); ``overrides`` change its data first (key
+    paths such as ``min_coverage`` or ``policy.min_coverage``, values as YAML text or Python
+    values; see :mod:`fiscal_opt.io.overrides`)."""
     path = Path(path)
     data, lines = read_yaml(path)
-    return _validate(PolicyFile, data, str(path), lines)
+    named = overrides_apply(data, overrides or {}, lambda loc: _allowed_keys(PolicyFile, loc), lines, POLICY)
+    try:
+        return _validate(PolicyFile, data, str(path), lines)
+    except InputError as exc:
+        raise InputError(attribute(exc.problems, named)) from None
 
 
 def _year_array(value: float | dict[int, float] | None, years: tuple[int, ...], key: str, file: str,
@@ -244,18 +252,38 @@ def _missing_file(path: Path, written: str, what: str) -> str | None:
     return f"{what} {shown(written)} not found (looked for {path})"
 
 
-def load_instance(path: str | Path) -> Instance:
+def load_instance(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Instance:
     """Read and validate an instance file, its regions CSV and its policy file.
 
-    Raises :class:`~fiscal_opt.errors.InputError` listing every problem with file, line and key
-    path. Paths inside the file are relative to the file's folder; ``regions_csv`` must stay
-    inside that folder.
+    ``overrides`` change the instance file's data before it is validated: dotted key paths
+    (``budget.special_fund``, ``incentive.flexibility``, ``policy.min_coverage`` — which changes
+    the policy file when the instance names one) → values, as YAML text (``"30000"``) or Python
+    values (see :mod:`fiscal_opt.io.overrides`); problems with them are reported as ``--set
+    KEY=VALUE``. Raises :class:`~fiscal_opt.errors.InputError` listing every problem with file,
+    line and key path. Paths inside the file are relative to the file's folder; ``regions_csv``
+    must stay inside that folder.
     """
     path = Path(path)
-    file = str(path)
     data, lines = read_yaml(path)
+    overrides = dict(overrides or {})
+    own, for_policy = split_policy(overrides)
+    if not (isinstance(data, dict) and isinstance(data.get("policy"), str)):
+        own, for_policy = overrides, {}
+    named = overrides_apply(data, own, lambda loc: _allowed_keys(InstanceFile, loc), lines)
+    try:
+        return _instance(path, data, lines, overrides, for_policy)
+    except InputError as exc:
+        raise InputError(attribute(exc.problems, named)) from None
+
+
+def _instance(path: Path, data: Any, lines: Lines, overrides: dict[str, Any], for_policy: dict[str, Any]) -> Instance:
+    """The instance of ``data`` (read from ``path``, ``overrides`` applied; ``for_policy`` are
+    those of its policy file)."""
+    file = str(path)
     spec: InstanceFile = _validate(InstanceFile, data, file, lines)
     digest = hashlib.sha256(path.read_bytes())
+    for key, value in overrides.items():  # the same files under other overrides are another input
+        digest.update(f"\n--set {key}={value!r}".encode())
     single = spec.years is None
     years = (SINGLE_PERIOD_YEAR,) if single else tuple(spec.years or ())
     problems = role_problems(spec.services, spec.incentive.basis, file, lines)
@@ -298,7 +326,7 @@ def load_instance(path: str | Path) -> Instance:
             policy = None
         else:
             try:
-                policy = load_policy(policy_path)
+                policy = load_policy(policy_path, for_policy)
             except InputError as exc:
                 problems += exc.problems
                 policy = None

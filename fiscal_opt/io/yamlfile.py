@@ -435,7 +435,11 @@ def read_yaml(path: Path) -> tuple[Any, Lines]:
     50 MB and files of more than :data:`MAX_VALUES` values.
     """
     name = str(path)
-    text = decode_utf8(read_bytes(path, name), name)
+    return parse_yaml(decode_utf8(read_bytes(path, name), name), name)
+
+
+def parse_yaml(text: str, name: str) -> tuple[Any, Lines]:
+    """YAML text as :func:`read_yaml` reads a file's; problems are named ``name``."""
     bad = _NON_PRINTABLE.search(text)
     if bad is not None:
         before = text[:bad.start()]
