@@ -320,6 +320,30 @@ def generate(
 
 
 @app.command()
+def new(
+    folder: Annotated[Path, typer.Argument(help="New (or empty) folder to write the instance into.")],
+    regions_csv: Annotated[Path, typer.Option(help="A CSV of regions: id, population, migrants, fiscal_capacity "
+                                              "and any of the optional columns (docs/files.md).")],
+    money_unit: Annotated[str, typer.Option(help="Unit of fiscal_capacity and the budget: yuan, 10k_yuan or "
+                                            "100m_yuan.")] = "100m_yuan",
+) -> None:
+    """Write a ready instance and policy from a plain CSV of regions, every column and key explained."""
+    from .errors import FiscalOptError
+    from .generate.starter import new_instance
+
+    try:
+        instance, policy = new_instance(folder, regions_csv, money_unit)
+    except OSError as exc:
+        from .errors import OutputError
+
+        _fail(OutputError(str(folder), "write the instance", exc))
+    except FiscalOptError as exc:
+        _fail(exc)
+    out_console.print(f"Wrote {escape(str(instance))}, {escape(str(policy))} and the regions CSV beside them; "
+                      f"next: fiscal-opt solve {escape(str(instance))}", highlight=False)
+
+
+@app.command()
 def bench(quick: Annotated[bool, typer.Option(help="Only the small cases (under a minute).")] = False,
           out: Annotated[Optional[Path], typer.Option(help="Folder for the JSON and Markdown results "
                                                       "(default: a new folder in benchmarks/runs/)")] = None) -> None:
