@@ -69,13 +69,13 @@ def _number(v: float | None) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
-def _timed_load(path: Path):  # noqa: ANN202 - (Instance, seconds), imported lazily
+def _timed_load(path: Path, overrides: dict[str, str] | None = None):  # noqa: ANN202 - (Instance, seconds)
     import time
 
     import fiscal_opt as fo
 
     start = time.perf_counter()
-    return fo.load_instance(path), time.perf_counter() - start
+    return fo.load_instance(path, overrides), time.perf_counter() - start
 
 
 @app.command()
@@ -92,11 +92,14 @@ def solve(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json's facts as JSON instead of the table.")]
     = False,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="KEY=VALUE: change one value of the instance "
+                                                      "before it is read, e.g. budget.special_fund=30000 or "
+                                                      "policy.min_coverage=0.6; repeat for more.")] = None,
 ) -> None:
     """Solve an instance, write the result files and print what each region gets."""
 
     from .errors import FiscalOptError, InfeasibleError
-    from .report.write import check_output, write_infeasible
+    from .report.write import check_formats, check_output, write_infeasible
 
     try:
         import fiscal_opt as fo
@@ -104,9 +107,17 @@ def solve(
         _check_lang(lang)
         if out is not None:
             formats = check_output(out, _formats(format))  # before solving: fail fast where results cannot go
+        else:
+            check_formats(_formats(format))  # unused without --out, but a mistyped --format is still refused
+        from .io.overrides import parse_assignments, split_policy
+
+        overrides = parse_assignments(set_ or [])
+        own, for_policy = split_policy(overrides) if policy is not None else (overrides, {})
         with _working("Loading the instance", quiet or as_json):
-            inst, loaded = _timed_load(instance)
-            pol = fo.load_policy(policy) if policy is not None else None
+            inst, loaded = _timed_load(instance, own)
+            pol = fo.load_policy(policy, for_policy) if policy is not None else None
+        if not (quiet or as_json):
+            _print_notes(inst.notes)
         with _working(f"Solving {len(inst.region_ids):,} regions × {len(inst.years)} years", quiet or as_json):
             result = fo.solve(inst, pol, options=fo.SolverOptions(method=method, time_limit=time_limit,
                                                                   solver=solver))
@@ -260,6 +271,9 @@ def sweep(
         values, relative = parse_range(text, "--" + parameter.replace("_", "-"))
         _check_lang(lang)
         _check_report_folder(report)
+        if parameter == "budget" and values.min() < 0:
+            raise InputError(Problem("--budget", "", f"a budget cannot be negative; the range {text!r} starts at "
+                                     f"{values.min() * (100 if relative else 1):g}{'%' if relative else ''}"))
         inst = _timed_load(instance)[0]
         from .analysis.sweeps import budget_note
 
@@ -314,14 +328,21 @@ def validate(files: Annotated[list[Path], typer.Argument(help="Instance or polic
     bad = False
     for path in files:
         try:
-            kind = load_any(path)
+            kind, notes = load_any(path)
         except InputError as exc:
             bad = True
             err_console.print(f"[red]✗[/] {escape(str(path))}: {escape(str(exc))}", highlight=False, soft_wrap=True)
         else:
             out_console.print(f"[green]✓[/] {escape(str(path))}: valid {kind} file", highlight=False)
+            _print_notes(notes)
     if bad:
         raise typer.Exit(2)
+
+
+def _print_notes(notes: tuple[str, ...]) -> None:
+    """What the loader accepted but left out, one line each."""
+    for note in notes:
+        err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
 
 
 @app.command()
@@ -332,15 +353,43 @@ def generate(
     seed: Annotated[int, typer.Option(min=0, help="Random seed: the same seed gives the same files.")] = 0,
     services: Annotated[int, typer.Option(min=1, max=4, help="Number of services (1–4).")] = 4,
 ) -> None:
-    """Write a synthetic instance calibrated on the 2020 provincial data."""
-    from .errors import OutputError
+    """Write a synthetic instance calibrated on the 2020 provincial data (at most 300,000 regions × years)."""
+    from .errors import InputError, OutputError, Problem
     from .generate.synthetic import generate_instance, write_instance
 
     try:
-        path = write_instance(generate_instance(regions, years=years, seed=seed, services=services), out)
+        generated = generate_instance(regions, years=years, seed=seed, services=services)
+    except ValueError as exc:  # an option out of range
+        _fail(InputError(Problem("generate", "", str(exc))))
+    try:
+        path = write_instance(generated, out)
     except OSError as exc:
         _fail(OutputError(str(out), "write the instance", exc))
     out_console.print(f"Wrote {escape(str(path))}")
+
+
+@app.command()
+def new(
+    folder: Annotated[Path, typer.Argument(help="New (or empty) folder to write the instance into.")],
+    regions_csv: Annotated[Path, typer.Option(help="A CSV of regions: id, population, migrants, fiscal_capacity "
+                                              "and any of the optional columns (docs/files.md).")],
+    money_unit: Annotated[str, typer.Option(help="Unit of fiscal_capacity and the budget: yuan, 10k_yuan or "
+                                            "100m_yuan.")] = "100m_yuan",
+) -> None:
+    """Write a ready instance and policy from a plain CSV of regions, every column and key explained."""
+    from .errors import FiscalOptError
+    from .generate.starter import new_instance
+
+    try:
+        instance, policy = new_instance(folder, regions_csv, money_unit)
+    except OSError as exc:
+        from .errors import OutputError
+
+        _fail(OutputError(str(folder), "write the instance", exc))
+    except FiscalOptError as exc:
+        _fail(exc)
+    out_console.print(f"Wrote {escape(str(instance))}, {escape(str(policy))} and the regions CSV beside them; "
+                      f"next: fiscal-opt solve {escape(str(instance))}", highlight=False)
 
 
 @app.command()

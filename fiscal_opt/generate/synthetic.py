@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from ..io.schema import MAX_YEARS
 from ..model.baseline import formula_incentive, formula_special_fund
 from .calibration import load_calibration
 
@@ -72,6 +73,9 @@ COVERAGE_MARGIN = 0.05   # local share + cap >= min_coverage + this, in every ce
 FLOOR_DESIGN = 0.65      # the certificate meets per_capita_floor at this level (> 0.6)
 CUT_MARGIN = 0.02        # the certificate keeps transfers >= (1 - max_cut) * previous * (1 + this)
 DECIMALS = 6             # every float in the CSV, in money_unit or as a fraction
+#: Regions × years generate_instance makes at the most: the CSV takes about 135 bytes a region-year,
+#: so it stays within the loader's 50 MB file limit (40,000 townships over 5 years are 200,000).
+MAX_REGION_YEARS = 300_000
 
 @dataclass(frozen=True)
 class GeneratedInstance:
@@ -292,7 +296,8 @@ def generate_instance(n_regions: int, years: int = 1, seed: int = 0, services: i
 
     Args:
         n_regions: number of regions (>= 1); the national population is spread over them.
-        years: consecutive years starting 2025 (>= 1).
+        years: consecutive years starting 2025 (1 to ``MAX_YEARS``); regions × years at most
+            :data:`MAX_REGION_YEARS`.
         seed: seed of ``numpy.random.default_rng``; same arguments, same instance.
         services: how many of education, health, elderly, housing (in that order), 1 to 4.
 
@@ -306,6 +311,11 @@ def generate_instance(n_regions: int, years: int = 1, seed: int = 0, services: i
             raise ValueError(f"{label} must be an integer >= {low}, got {value!r}")
     if services > len(SERVICE_DRIVERS):
         raise ValueError(f"services must be between 1 and {len(SERVICE_DRIVERS)}, got {services}")
+    if years > MAX_YEARS:
+        raise ValueError(f"years must be at most {MAX_YEARS} (an instance lists at most {MAX_YEARS}), got {years:,}")
+    if n_regions * years > MAX_REGION_YEARS:
+        raise ValueError(f"{n_regions:,} regions × {years:,} years = {n_regions * years:,} region-years; at most "
+                         f"{MAX_REGION_YEARS:,} are generated (the regions CSV would outgrow the loader's 50 MB limit)")
     if not isinstance(seed, (int, np.integer)) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     call = f"generate_instance({n_regions}, years={years}, seed={seed}, services={services})"

@@ -28,6 +28,7 @@ class Instance:
     user gave (numeric columns as float). Money columns are in ``money_unit``; populations in
     persons. ``special_fund`` and ``incentive_pool`` are per year, in ``money_unit``
     (``special_fund`` is ``None`` when the file gives none, which only ``min_budget`` accepts).
+    ``notes`` say what the loader accepted but left out (rows of only empty cells in a CSV).
     """
 
     name: str
@@ -43,6 +44,7 @@ class Instance:
     policy: Policy | None
     source: Path | None = None
     input_sha256: str = ""
+    notes: tuple[str, ...] = ()
 
     @property
     def shown_as(self) -> str:

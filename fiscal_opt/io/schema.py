@@ -3,17 +3,44 @@
 Every model forbids unknown keys (the loader adds a "did you mean" hint) and is frozen. The
 policy file's model is assembled from the rule registry (:mod:`fiscal_opt.rules.policy`).
 Numbers are strict: ``"12"`` or ``true`` are not numbers. Money is in the instance's
-``money_unit``; unit costs are yuan per beneficiary per year.
+``money_unit``; unit costs are yuan per beneficiary per year. Amounts are at most
+:data:`~fiscal_opt.io.values.MAX_NUMBER`; an instance has at most :data:`MAX_YEARS` years and
+:data:`MAX_SERVICES` services.
 """
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import field_validator, model_validator
+from pydantic import BeforeValidator, field_validator, model_validator
 
 from ..rules.policy import PolicyFile
-from .values import NonNegative, Share, Strict, Year, YearValue
+from .values import Amount, Cap, Share, Strict, Year, YearValue
+
+MAX_YEARS = 200
+"""Years an instance may list at the most."""
+MAX_REGION_YEARS = 1_000_000
+"""Regions × years an instance may have at the most (40,000 townships over 25 years)."""
+MAX_SERVICES = 1000
+"""Services an instance may name at the most (the national standard of basic public services lists
+about 80)."""
+
+
+def _name_text(value: Any) -> Any:
+    """A name written as a whole number (a service ``1``) is the text it was written as."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ServiceName = Annotated[str, BeforeValidator(_name_text)]
+
+
+def _at_most(limit: int, what: str) -> Any:
+    """Refuse a list or mapping longer than ``limit`` before its items are looked at."""
+    def check(value: Any) -> Any:
+        if isinstance(value, (list, dict)) and len(value) > limit:
+            raise ValueError(f"lists {len(value):,} {what}; an instance has at most {limit:,}")
+        return value
+    return BeforeValidator(check)
 
 
 class Service(Strict):
@@ -24,8 +51,8 @@ class Service(Strict):
     local_funding: str | None = None
     local_share: Share | None = None
     take_up: Share = 1.0
-    weight: NonNegative = 1.0
-    central_share_cap: Share | str | None = None
+    weight: Amount = 1.0
+    central_share_cap: Cap | str | None = None
 
     @model_validator(mode="after")
     def _one_local(self) -> Service:
@@ -55,10 +82,10 @@ class InstanceFile(Strict):
     name: str
     description: str = ""
     money_unit: Literal["yuan", "10k_yuan", "100m_yuan"]
-    years: list[Year] | None = None
+    years: Annotated[list[Year] | None, _at_most(MAX_YEARS, "years")] = None
     regions: list[dict[str, Any]] | None = None
     regions_csv: str | None = None
-    services: dict[str, Service]
+    services: Annotated[dict[ServiceName, Service], _at_most(MAX_SERVICES, "services")]
     budget: Budget
     incentive: Incentive = Incentive()
     policy: str | PolicyFile | None = None

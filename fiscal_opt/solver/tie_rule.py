@@ -79,7 +79,8 @@ def equal_coverage(f: Formulation, face: Face) -> np.ndarray | None:
     L = p.local_funding[f.cell_r, f.cell_s, f.cell_t] / ms
     hessian[f.x_cols], linear[f.x_cols] = 2 / C, 2 * L / C  # C·((L + x)/C)², less its constant
     ybar = p.formula_incentive[f.pay_r, f.pay_t] / ms
-    hessian[f.y_cols], linear[f.y_cols] = 2 / ybar, -2.0   # (y − ȳ)²/ȳ, less its constant
+    paid = ybar > 0  # an incentive column exists where the formula pays; ȳ may underflow to 0
+    hessian[f.y_cols[paid]], linear[f.y_cols[paid]] = 2 / ybar[paid], -2.0  # (y − ȳ)²/ȳ, less its constant
     A = sp.csr_matrix((face.data, face.indices, face.indptr), shape=face.shape)
     fixed = face.col_lower >= face.col_upper
     free = ~fixed
