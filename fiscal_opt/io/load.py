@@ -124,7 +124,7 @@ def _message(err: dict[str, Any]) -> str:
         if ctx.get("le") == MAX_NUMBER:
             return f"is above {MAX_NUMBER:.0e}, more than any real figure: check the unit (got {shown(value)})"
         return f"is a share and must be between 0 and 1 (got {shown(value)})" if ctx.get("le") == 1 else \
-            f"must be at most {ctx.get('le')} (got {shown(value)})"
+            f"must be at most {ctx.get('le'):g} (got {shown(value)})"
     if kind == "literal_error":
         options = re.findall(r"'([^']*)'", str(ctx.get("expected", "")))
         close = difflib.get_close_matches(str(value), options, n=1, cutoff=0.6)

@@ -31,9 +31,16 @@ def _share(level: Level) -> Level:
     return level
 
 
+MAX_RATIO = 1e6
+"""The largest max/min ratio a policy may state (beyond it the rule binds nothing an LP can tell)."""
+
+
 def _ratio(level: Level) -> Level:
     if level.value < 1:
         raise ValueError(f"is max/min and must be at least 1 (got {level.value:g})")
+    if level.value > MAX_RATIO:
+        raise ValueError(f"is max/min and must be at most {MAX_RATIO:g} (got {level.value:g}); leave the rule out "
+                         "to have no limit")
     return level
 
 
