@@ -46,3 +46,15 @@ def test_same_input_writes_identical_files(tmp_path: Path):
     a, b = (json.loads((tmp_path / r / "summary.json").read_text()) for r in "ab")
     a.pop("timings"), b.pop("timings")
     assert a == b
+
+
+def test_actual_transfers_are_carried_beside_the_optimum():
+    import pandas as pd
+
+    inst = fo.load_instance(REPO / "instances" / "china-2020-provinces.yaml")
+    regions = fo.solve(inst).regions.set_index(["region", "year"])
+    raw = pd.read_csv(REPO / "instances" / "data" / "china-2020-provinces.csv", dtype={"id": str})
+    given = raw[raw["actual_transfer"].notna()].set_index(["id", "year"])["actual_transfer"]
+    assert len(given) == 62  # 2020 and 2021 executed, 31 provinces each
+    assert regions.loc[given.index, "actual_transfer"].tolist() == given.tolist()
+    assert regions["actual_transfer"].isna().sum() == len(regions) - 62

@@ -26,6 +26,11 @@ if TYPE_CHECKING:
     from .statistics import Statistics
 
 
+COMPARISON_PREFIX = "actual_"
+"""Region columns named ``actual_…`` (money_unit, e.g. ``actual_transfer``: the central transfers a
+region really received) are carried into regions.csv beside the optimum and the formula."""
+
+
 def _per(numerator: np.ndarray, denominator: np.ndarray) -> np.ndarray:
     with np.errstate(divide="ignore", invalid="ignore"):
         return np.where(denominator > 0, numerator / np.where(denominator > 0, denominator, 1.0), np.nan)
@@ -85,6 +90,9 @@ class Result:
             "baseline_incentive": self.baseline_incentive.ravel(), "population": P.ravel(), "migrants": M.ravel(),
             "fiscal_difficulty": p.difficulty.ravel(), "formula_incentive": p.formula_incentive.ravel(),
             "binding_rules": sol.binding.ravel()})
+        for column in self.instance.regions.columns:  # figures to compare with, as the instance gives them
+            if str(column).startswith(COMPARISON_PREFIX):
+                frame[column] = pd.to_numeric(self.instance.regions[column], errors="coerce").to_numpy()
         return frame.sort_values(["region", "year"], kind="stable", key=_stable_key(p)).reset_index(drop=True)
 
     @cached_property
