@@ -61,6 +61,7 @@ CASES = {
     "max_min_coverage": {"objective": "max_min_coverage"},
     "leximin_coverage": {"objective": "leximin_coverage", **NEVER_BINDING},
     "min_budget": {"objective": "min_budget", "min_coverage": 0.5},
+    "coverage_value": {"coverage_value": {"levels": [0.3, 0.6, 1.0], "values": [3.0, 2.0, 1.0]}},
 }
 
 

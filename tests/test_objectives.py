@@ -102,3 +102,37 @@ def test_engines_agree_on_a_hand_solved_case(solve_spec):
     direct = solve_spec(spec)
     reference = solve_spec(spec, options=fo.SolverOptions(solver="appsi_highs"))
     assert np.allclose(direct.solution.special_fund, reference.solution.special_fund, atol=1e-6)
+
+
+@pytest.mark.parametrize("budget, expected, shortfall", [(100, {"A": 50, "B": 50}, 1.5 * 50 + 1.0 * 50),
+                                                          (150, {"A": 100, "B": 50}, 1.0 * 50)])
+def test_coverage_value_bands_fill_the_least_covered_first(solve_spec, budget, expected, shortfall):
+    # A (priority 1.5) and B (1.0) each lack 100; bands (0, 0.5] worth 3 and (0.5, 1] worth 1. A unit
+    # in a first band is worth 4.5 (A) or 3 (B), in a second 1.5 or 1: both first bands fill before
+    # A's second, so 100 splits 50/50 and 150 gives A its second band too. Without bands A takes all
+    spec = two_regions(coverage_value={"levels": [0.5, 1.0], "values": [3.0, 1.0]})
+    spec["budget"]["special_fund"] = budget
+    res = solve_spec(spec)
+    assert alloc(res) == pytest.approx(expected, rel=1e-9)
+    assert res.solution.objective == pytest.approx(shortfall, rel=1e-9)  # the valued shortfall
+    assert alloc(solve_spec(two_regions())) == pytest.approx({"A": 100, "B": 0})
+
+
+def test_product_priority_ranks_weak_and_migrant_heavy_first(solve_spec):
+    # revenue per head A 0.5, B 1, C 0.75, D 1.75 (national average 1): difficulty A 0.5, C 0.25;
+    # migrant share B 0.5, C 0.25. Additive: A, B, C all 1.5 (a tie), D 1. Product: A 1.5, B 1.5,
+    # C 1.25 × 1.25 = 1.5625 — the region that is both weak and migrant-heavy comes first
+    spec = two_regions(priority={"form": "product"})
+    spec["regions"] = [
+        {"id": "A", "population": 100, "migrants": 0, "fiscal_capacity": 50},
+        {"id": "B", "population": 100, "migrants": 50, "fiscal_capacity": 100},
+        {"id": "C", "population": 100, "migrants": 25, "fiscal_capacity": 75},
+        {"id": "D", "population": 100, "migrants": 0, "fiscal_capacity": 175},
+    ]
+    res = solve_spec(spec)
+    priority = res.regions.set_index("region")["priority"]
+    assert priority.to_dict() == pytest.approx({"A": 1.5, "B": 1.5, "C": 1.5625, "D": 1.0})
+    assert alloc(res)["C"] == pytest.approx(100)  # the highest priority is filled first
+    spec["policy"]["priority"] = {"form": "additive"}
+    assert solve_spec(spec).regions.set_index("region")["priority"].to_dict() == pytest.approx(
+        {"A": 1.5, "B": 1.5, "C": 1.5, "D": 1.0})

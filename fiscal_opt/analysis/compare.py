@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..api import solve
 from ..errors import InfeasibleError, SolverError
+from ..model.coverage_value import shortfall_value
 from ..io.instance import Instance, Policy
 from ..results.result import Result
 from ..results.statistics import SHARE_PREFIX
@@ -36,6 +37,7 @@ def policy_rows(result: Result, name: str, x: np.ndarray, y: np.ndarray, state: 
     with np.errstate(divide="ignore", invalid="ignore"):
         coverage = np.where(p.standard_cost > 0, (p.local_funding + x) / p.standard_cost, np.nan)
     metrics = result.metrics.set_index(["year", "state"])
+    shortfall = shortfall_value(p, result.policy, x)
     transfer = pd.DataFrame(x.sum(axis=1) + y).groupby(p.groups, sort=False).sum()
     shares = transfer / transfer.sum(axis=0).where(transfer.sum(axis=0) > 0)
     rows = []
@@ -43,7 +45,7 @@ def policy_rows(result: Result, name: str, x: np.ndarray, y: np.ndarray, state: 
         m = metrics.loc[(year, state)]
         rows.append({"policy": name, "year": year, "status": "optimal" if state == "optimum" else "formula",
                      "objective_name": objective_name, "objective": objective,
-                     "weighted_shortfall": float((p.weight[:, :, t] * (p.gap[:, :, t] - x[:, :, t])).sum()),
+                     "weighted_shortfall": float(shortfall[t]),
                      "min_coverage": float(np.nanmin(coverage[:, :, t])) if np.isfinite(coverage[:, :, t]).any()
                      else None,
                      "budget_used": float(x[:, :, t].sum()), "incentive_paid": float(y[:, t].sum()),

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..io.values import MONEY_UNITS
+from .coverage_value import bands, reachable, widths
 from .lp import INF
 
 if TYPE_CHECKING:
@@ -28,6 +29,24 @@ def _coverage_rows(f: Formulation) -> None:
     lp.add_rows("coverage", f.cell_labels(), np.r_[np.arange(n), np.arange(n)], np.r_[f.x_cols, np.repeat(z, n)],
                 np.r_[np.ones(n), -p.standard_cost[r, s, t] / ms], lower=-p.local_funding[r, s, t] / ms,
                 region=r, year=t)
+
+
+def _coverage_bands(f: Formulation) -> tuple[np.ndarray, np.ndarray]:
+    """``coverage_band[r,s,t,j]``: the special fund of each cell split by band of coverage, each at
+    most what the band still lacks within the cell's ceiling, with ``coverage_value[r,s,t]``:
+    x − Σ_j band_j = 0. Returns the band columns and their value w·v_j (LP units): the shortfall
+    objective prices the bands, so money fills the least-covered bands first."""
+    p, lp, ms = f.params, f.lp, f.scale.money
+    levels, values = bands(f.policy)
+    room = reachable(p, levels)[f.cell_r, f.cell_s, f.cell_t] / ms  # (cells, J)
+    cell, band = np.nonzero(room > 0)
+    labels = [lab + (float(levels[j]),) for lab, j in zip((f.cell_labels(cell)), band.tolist())]
+    cols = lp.add_vars("coverage_band", labels, 0.0, room[cell, band])
+    n = len(f.x_cols)
+    lp.add_rows("coverage_value", f.cell_labels(), np.r_[np.arange(n), cell], np.r_[f.x_cols, cols],
+                np.r_[np.ones(n), -np.ones(cell.size)], lower=0.0, upper=0.0)
+    weight = p.weight[f.cell_r[cell], f.cell_s[cell], f.cell_t[cell]]
+    return cols, weight * values[band]
 
 
 def _incentive_deviation(f: Formulation) -> None:
@@ -51,10 +70,14 @@ def add_objectives(f: Formulation) -> None:
         _coverage_rows(f)
     if f.flexibility > 0 and len(f.y_cols):
         _incentive_deviation(f)
+    band_cols, band_value = _coverage_bands(f) if f.policy.coverage_value is not None else (None, None)
     n = lp.n_cols
     w = p.weight[f.cell_r, f.cell_s, f.cell_t]
     shortfall = np.zeros(n)
-    shortfall[f.x_cols] = -w
+    if band_cols is None:
+        shortfall[f.x_cols] = -w
+    else:
+        shortfall[band_cols] = -band_value
     spend = np.zeros(n)
     spend[f.x_cols] = 1.0
     coverage = np.zeros(n)
@@ -77,7 +100,8 @@ def add_objectives(f: Formulation) -> None:
     if dev.size:
         pay_order = np.lexsort((f.pay_t, -p.basis[f.pay_r, f.pay_t], -p.reform_score[f.pay_r, f.pay_t]))
         tie[dev] = 2.0 + (_ranks(pay_order) + 1) / len(pay_order)  # above every cell's price: the formula first
-    offset = float((p.weight * p.gap).sum() / f.scale.money)
+    levels, values = bands(f.policy)
+    offset = float(np.einsum("rst,rstj,j->", p.weight, widths(p, levels), values) / f.scale.money)
     f.objectives = {"shortfall": (shortfall, offset), "spend": (spend, 0.0), "coverage": (coverage, 0.0),
                     "penalty": (penalty, 0.0), "coverage_penalty": (coverage_penalty, 0.0), "tie_break": (tie, 0.0)}
 

@@ -105,7 +105,11 @@ def derive(instance: Instance, policy: Policy) -> Params:
         relative = np.where(national[None, :] > 0, (fiscal / pop) / national[None, :], 1.0)
     difficulty = np.maximum(0.0, 1.0 - relative)
     share = migrants / pop
-    priority = 1.0 + policy.priority.fiscal_difficulty * difficulty + policy.priority.migrant_share * share
+    eta = policy.priority
+    if eta.form == "product":
+        priority = (1.0 + eta.fiscal_difficulty * difficulty) * (1.0 + eta.migrant_share * share)
+    else:
+        priority = 1.0 + eta.fiscal_difficulty * difficulty + eta.migrant_share * share
     weight = weight_s[None, :, None] * priority[:, None, :]
     pool = np.asarray(instance.incentive_pool, dtype=float)
     score = _by_year(instance, "reform_score", 0.0)

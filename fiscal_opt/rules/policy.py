@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, create_model
+from pydantic import Field, StrictBool, create_model, model_validator
 
 from ..io.values import Strict
 from . import RULES
@@ -19,10 +19,35 @@ Weight = Annotated[float, Field(strict=True, ge=0, le=1000, allow_inf_nan=False)
 
 
 class Priority(Strict):
-    """η_d and η_m of MODEL.md §3: p = 1 + η_d·d + η_m·m."""
+    """η_d and η_m of MODEL.md §3: ``additive`` p = 1 + η_d·d + η_m·m (v1), or ``product``
+    p = (1 + η_d·d)·(1 + η_m·m): a region both fiscally weak and migrant-heavy ranks above one that
+    is only one of the two (MODEL-v2 §10.3)."""
 
     fiscal_difficulty: Weight = 1.0
     migrant_share: Weight = 1.0
+    form: Literal["additive", "product"] = "additive"
+
+
+class CoverageValue(Strict):
+    """The value of coverage (MODEL-v2 §10.1): money that raises a cell's coverage inside band j,
+    (levels[j−1], levels[j]] with levels[−1] = 0, is worth values[j] per unit of weighted
+    shortfall. Levels increase to 1; values decrease, so money goes first to the least-covered
+    cells. Without the key: one band up to 1 with value 1 (v1)."""
+
+    levels: list[Annotated[float, Field(strict=True, gt=0, le=1, allow_inf_nan=False)]]
+    values: list[Annotated[float, Field(strict=True, gt=0, le=1e6, allow_inf_nan=False)]]
+
+    @model_validator(mode="after")
+    def _bands(self) -> CoverageValue:
+        if not self.levels or len(self.levels) != len(self.values):
+            raise ValueError(f"give as many values as levels, at least one (got {len(self.levels)} levels and "
+                             f"{len(self.values)} values)")
+        if any(b <= a for a, b in zip(self.levels, self.levels[1:])) or self.levels[-1] != 1:
+            raise ValueError(f"levels must increase and end at 1, the full standard cost (got {self.levels})")
+        if any(b >= a for a, b in zip(self.values, self.values[1:])):
+            raise ValueError(f"values must decrease from band to band, so that the least-covered money comes first "
+                             f"(got {self.values})")
+        return self
 
 
 class _PolicyBase(Strict):
@@ -33,6 +58,9 @@ class _PolicyBase(Strict):
     objective: Literal["weighted_shortfall", "max_min_coverage", "leximin_coverage", "min_budget"] = (
         "weighted_shortfall")
     priority: Priority = Priority()
+    coverage_value: CoverageValue | None = None
+    per_year: StrictBool = False
+    """With ``max_min_coverage``: a level z_t per year, maximising Σ_t z_t (MODEL-v2 §10.4)."""
 
 
 PolicyFile = create_model(

@@ -22,6 +22,7 @@ from ..errors import InfeasibleError, SolverError
 from ..io.instance import Policy
 from ..model.build import Formulation
 from ..io.values import MONEY_UNITS
+from ..model.coverage_value import shortfall_value
 from ..model.objectives import COVERAGE_OBJECTIVES, PENALTY_YUAN, first_stage
 from ..rules.incentive_order import in_score_order
 from .diagnose import diagnose_infeasible, presolve_check
@@ -228,7 +229,7 @@ def _extract(f: Formulation, engine: Engine, values: np.ndarray, duals: np.ndarr
     if p.special_fund is not None and f.policy.objective != "min_budget":
         _within_budget(x, p.special_fund)
     objective_name = f.policy.objective
-    shortfall = float((p.weight * (p.gap - x)).sum())
+    shortfall = float(shortfall_value(p, f.policy, x).sum())
     objective = levels[0] if objective_name in COVERAGE_OBJECTIVES else (
         float(x.sum()) if objective_name == "min_budget" else shortfall)
     prices: list[float | None] = [None] * T
