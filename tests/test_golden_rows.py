@@ -47,6 +47,7 @@ CASES = {
     "incentive_order": NEVER_BINDING,
     "min_coverage": {"min_coverage": 0.5},
     "min_coverage_soft": {"min_coverage": {"value": 0.5, "soft": True}},
+    "min_coverage_by_service": {"min_coverage": {"education": 0.7, "default": 0.4}},
     "per_capita_floor": {"per_capita_floor": 0.8},
     "per_capita_floor_soft": {"per_capita_floor": {"value": 0.8, "soft": True}},
     "disparity": {"max_disparity_ratio": 3.0},

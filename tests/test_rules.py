@@ -175,3 +175,18 @@ def test_incentive_rates_out_of_score_order_by_a_tolerance_are_pooled():
     assert fixed[2, 0] == 5.0
     in_order = np.array([[1.0], [4.0], [5.0]])
     assert np.array_equal(in_score_order(p, in_order), in_order)
+
+
+def test_min_coverage_per_service_with_a_default(solve_spec):
+    # two services in A and B: "basic" (cost 100 each) and "extra" (driver migrants: A 50, B 0).
+    # basic ≥ 0.3 everywhere (default), extra ≥ 0.8: B's basic needs 30, A's extra 40; A takes the rest
+    spec = two_regions(min_coverage={"extra": 0.8, "default": 0.3})
+    spec["services"]["extra"] = {"driver": "migrants", "unit_cost": 1}
+    spec["budget"]["special_fund"] = 150
+    res = solve_spec(spec)
+    cells = res.allocations.set_index(["region", "service"])["special_fund"]
+    assert cells["B", "basic"] == pytest.approx(30, rel=1e-9)
+    assert cells["A", "extra"] >= 40 - 1e-9
+    bad = two_regions(min_coverage={"extar": 0.8})
+    with pytest.raises(fo.InputError, match="min_coverage.extar: no service `extar`"):
+        solve_spec(bad)

@@ -6,13 +6,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..errors import InfeasibleError
+from ..errors import InfeasibleError, Problem
 from .base import Outcome, Rule, relative
 from .diagnosis import listing, named
-from .settings import ShareLevel
+from .settings import ServiceShareLevels
 
 if TYPE_CHECKING:
-    from ..io.instance import Policy
+    from ..io.instance import Instance, Policy
     from ..model.build import Formulation
     from ..model.params import Params
 
@@ -20,19 +20,40 @@ if TYPE_CHECKING:
 class MinCoverage(Rule):
     name = "min_coverage"
     key = "min_coverage"
-    setting = ShareLevel | None
+    setting = ServiceShareLevels | None
     parameter = "min_coverage"
     loosens_upward = False
     scope = "cell"
     binding_rows = "min_coverage"
-    description = "k_rst = (L_rst + x_rst)/C_rst ≥ τ: every service in every region covers at least τ of its standard cost"
+    description = ("k_rst = (L_rst + x_rst)/C_rst ≥ τ_s: every service in every region covers at least τ_s of its "
+                   "standard cost (one τ for all services, or one per service with a default)")
     meaning = "the highest minimum coverage every service can reach with the other rules kept"
+
+    def value(self, policy: Policy) -> float | None:
+        """The level of every service not named on its own (the sweepable, repairable number)."""
+        setting = self.setting_of(policy)
+        return None if setting is None else setting.value
+
+    def active(self, policy: Policy) -> bool:
+        setting = self.setting_of(policy)
+        return setting is not None and (setting.value is not None or bool(setting.by_service))
+
+    def check(self, instance: Instance, policy: Policy) -> list[Problem]:
+        unknown = sorted(set(self.setting_of(policy).by_service) - set(instance.services))
+        return [Problem(f"policy {policy.name}", f"{self.key}.{name}", f"no service `{name}` in the instance "
+                        f"(its services: {', '.join(instance.services)})") for name in unknown]
+
+    def need(self, p: Params, policy: Policy) -> np.ndarray:
+        """τ_s·C − L (R, S, T), money_unit; NaN where a service has no level."""
+        setting = self.setting_of(policy)
+        tau = np.array([np.nan if (v := setting.level(s)) is None else v for s in p.services])
+        return tau[None, :, None] * p.standard_cost - p.local_funding
 
     def build(self, f: Formulation) -> None:
         p = f.params
         r, s, t = f.cell_r, f.cell_s, f.cell_t
-        need = (self.value(f.policy) * p.standard_cost[r, s, t] - p.local_funding[r, s, t]) / f.scale.money
-        sel = np.flatnonzero(need > 0)
+        need = self.need(p, f.policy)[r, s, t] / f.scale.money
+        sel = np.flatnonzero(np.nan_to_num(need, nan=0.0) > 0)
         f.lp.add_rows(self.name, f.cell_labels(sel), np.arange(sel.size), f.x_cols[sel], np.ones(sel.size),
                       lower=need[sel], soft=self.soft(f.policy), rule=self.name, region=r[sel], year=t[sel])
 
@@ -40,7 +61,7 @@ class MinCoverage(Rule):
         if self.soft(policy):
             return
         money = p.money_unit
-        need = self.value(policy) * p.standard_cost - p.local_funding
+        need = np.nan_to_num(self.need(p, policy), nan=-np.inf)
         short = need - p.ceiling > 1e-9 * np.maximum(1.0, p.standard_cost)
         if short.any():
             items = [f"{named(self.name, (p.region_ids[i], p.services[j], p.years[k]))} needs {need[i, j, k]:.6g} "
@@ -60,7 +81,7 @@ class MinCoverage(Rule):
                                       "objective for the full answer)", ["budget", self.name])
 
     def residual(self, p: Params, policy: Policy, o: Outcome) -> float | None:
-        need = self.value(policy) * p.standard_cost - p.local_funding
+        need = np.nan_to_num(self.need(p, policy), nan=-np.inf)
         return relative(need - o.x, np.maximum(p.standard_cost, 1e-12))
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BeforeValidator, StrictBool
+from pydantic import AfterValidator, BeforeValidator, Field, StrictBool
 
 from ..io.values import NonNegative, Strict
 
@@ -49,3 +49,31 @@ ShareLevel = Annotated[Level, BeforeValidator(_number_to_level), AfterValidator(
 
 RatioLevel = Annotated[Level, BeforeValidator(_number_to_level), AfterValidator(_ratio)]
 """A level that is a ratio of at least 1 (max/min)."""
+
+
+class ServiceLevels(Strict):
+    """A level per service (``min_coverage: {education: 0.95, default: 0.5}``): ``value`` is the
+    default for services not named (``None``: no level for them), ``by_service`` the named ones."""
+
+    value: Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)] | None = None
+    by_service: dict[str, Annotated[float, Field(strict=True, ge=0, le=1, allow_inf_nan=False)]] = {}
+    soft: StrictBool = False
+
+    def level(self, service: str) -> float | None:
+        """The level of ``service`` (``None``: none)."""
+        return self.by_service.get(service, self.value)
+
+
+def _service_levels(value: Any) -> Any:
+    """``0.6`` and ``{value: 0.6, soft: …}`` as before; a map of services (with ``default`` and
+    ``soft``) otherwise."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"value": value}
+    if isinstance(value, dict) and "value" not in value and "by_service" not in value:
+        named = {k: v for k, v in value.items() if k not in ("default", "soft")}
+        return {"value": value.get("default"), "soft": value.get("soft", False), "by_service": named}
+    return value
+
+
+ServiceShareLevels = Annotated[ServiceLevels, BeforeValidator(_service_levels)]
+"""A share level, one for every service or one per service with a default."""
