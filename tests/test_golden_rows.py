@@ -59,6 +59,8 @@ CASES = {
     "hold_harmless": {"hold_harmless": {"max_cut": 0.05}},
     "max_rise": {"hold_harmless": {"max_rise": 0.5}},
     "hold_harmless_soft": {"hold_harmless": {"max_cut": 0.05, "max_rise": 0.5, "soft": True}},
+    "no_reranking": {"no_reranking": True},
+    "no_reranking_soft": {"no_reranking": {"soft": True}},
     "max_min_coverage": {"objective": "max_min_coverage"},
     "leximin_coverage": {"objective": "leximin_coverage", **NEVER_BINDING},
     "min_budget": {"objective": "min_budget", "min_coverage": 0.5},

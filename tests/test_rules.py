@@ -190,3 +190,22 @@ def test_min_coverage_per_service_with_a_default(solve_spec):
     bad = two_regions(min_coverage={"extar": 0.8})
     with pytest.raises(fo.InputError, match="min_coverage.extar: no service `extar`"):
         solve_spec(bad)
+
+
+def test_no_reranking_keeps_the_order_of_revenue_per_head(solve_spec):
+    # A: revenue per head 1, B: 0.5, one service of cost 1 per head, no local funding; B has the
+    # higher priority (fiscal difficulty). Free: B takes all 100 (resources per head B 1.5, A 1),
+    # which reranks them. No reranking: Q_B/P ≤ Q_A/P, i.e. 50 + x_B ≤ 100 + (100 − x_B), x_B ≤ 75
+    spec = two_regions()
+    spec["regions"][0].update(migrants=0, fiscal_capacity=100)
+    spec["regions"][1].update(migrants=0, fiscal_capacity=50)
+    assert alloc(solve_spec(spec)) == pytest.approx({"A": 0, "B": 100})
+    spec["policy"]["no_reranking"] = True
+    res = solve_spec(spec)
+    assert alloc(res) == pytest.approx({"A": 25, "B": 75}, rel=1e-9)
+    assert "no_reranking" in res.regions.set_index("region").loc["B", "binding_rules"]
+    spec["policy"]["no_reranking"] = {"soft": True}
+    spec["policy"]["soft_penalty"] = 0.01  # bending is cheaper than the 1/3 of priority per 亿元 it saves
+    bent = solve_spec(spec)
+    assert alloc(bent) == pytest.approx({"A": 0, "B": 100})
+    assert bent.summary["soft_rule_penalties"]["no_reranking"]["violation"] > 0

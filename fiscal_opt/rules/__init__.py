@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from . import (budget, disparity, fund_ceiling, gini, hold_harmless, incentive_band, incentive_order,
-               incentive_pool, max_rise, mean_deviation, min_coverage, per_capita_floor)
+               incentive_pool, max_rise, mean_deviation, min_coverage, no_reranking, per_capita_floor)
 from .base import Rule
 
 if TYPE_CHECKING:
@@ -30,6 +30,7 @@ RULES: tuple[Rule, ...] = (
     mean_deviation.RULE,
     hold_harmless.RULE,
     max_rise.RULE,
+    no_reranking.RULE,
     fund_ceiling.RULE,
     incentive_band.RULE,
 )
