@@ -295,8 +295,8 @@ def test_workbook_sheets_formats_and_values(china, tmp_path):
     assert book.sheetnames == ["summary", "regions", "allocations", "metrics"]
     regions = book["regions"]
     header = [c.value for c in regions[1]]
-    assert header[:8] == ["region", "name", "name_zh", "group", "year", "transfer (100m_yuan)",
-                          "formula_transfer (100m_yuan)", "vs_formula (100m_yuan)"]
+    assert header[:9] == ["region", "name", "name_zh", "group", "year", "transfer (100m_yuan)",
+                          "formula_transfer (100m_yuan)", "actual_transfer (100m_yuan)", "vs_formula (100m_yuan)"]
     assert all(c.font.bold for c in regions[1])
     assert regions.freeze_panes == "C2" and regions.auto_filter.ref == f"A1:{regions.cell(1, len(header)).column_letter}187"
     assert regions.max_row == 1 + 31 * 6

@@ -98,6 +98,9 @@ def _expected(errors: list[dict[str, Any]]) -> str:
     for err in errors:
         if err.get("ctx", {}).get("class_name") == "Level":
             word = "a number, or {value: number, soft: true/false}"
+        elif err.get("ctx", {}).get("class_name") == "ServiceLevels":
+            word = ("a number, or {value: number, soft: true/false}, or a number per service "
+                    "({education: 0.9, default: 0.5})")
         else:
             word = TYPE_WORDS[err["type"]]
         if word not in words:
