@@ -8,6 +8,7 @@ tests/test_golden_rows.py`` and say in the commit why each changed line changed.
 
 from __future__ import annotations
 
+import copy
 import os
 from pathlib import Path
 
@@ -58,19 +59,27 @@ CASES = {
     "mean_deviation_soft": {"mean_deviation_max": {"value": 0.2, "soft": True}},
     "hold_harmless": {"hold_harmless": {"max_cut": 0.05}},
     "max_rise": {"hold_harmless": {"max_rise": 0.5}},
+    "hold_harmless_per_capita": {"hold_harmless": {"max_cut": 0.05, "max_rise": 0.5, "basis": "per_capita"}},
     "hold_harmless_soft": {"hold_harmless": {"max_cut": 0.05, "max_rise": 0.5, "soft": True}},
     "no_reranking": {"no_reranking": True},
     "no_reranking_soft": {"no_reranking": {"soft": True}},
     "max_min_coverage": {"objective": "max_min_coverage"},
+    "max_min_per_year": {"objective": "max_min_coverage", "per_year": True},
     "leximin_coverage": {"objective": "leximin_coverage", **NEVER_BINDING},
     "min_budget": {"objective": "min_budget", "min_coverage": 0.5},
     "coverage_value": {"coverage_value": {"levels": [0.3, 0.6, 1.0], "values": [3.0, 2.0, 1.0]}},
 }
 
 
+GROWING = {"hold_harmless_per_capita"}
+"""Cases on the instance with A's residents growing by a fifth in 2026 (so the per-capita basis shows)."""
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rows_match_the_golden_file(tmp_path: Path, case: str) -> None:
-    spec = dict(INSTANCE, policy={"name": case, **CASES[case]})
+    spec = copy.deepcopy(dict(INSTANCE, policy={"name": case, **CASES[case]}))
+    if case in GROWING:
+        spec["regions"][0]["population"] = {2025: 1_000_000, 2026: 1_200_000}
     instance = fo.load_instance(write_instance(tmp_path, spec))
     got = dump(build(derive(instance, instance.policy), instance.policy))
     path = GOLDEN / f"{case}.lp"

@@ -136,3 +136,33 @@ def test_product_priority_ranks_weak_and_migrant_heavy_first(solve_spec):
     spec["policy"]["priority"] = {"form": "additive"}
     assert solve_spec(spec).regions.set_index("region")["priority"].to_dict() == pytest.approx(
         {"A": 1.5, "B": 1.5, "C": 1.5, "D": 1.0})
+
+
+def test_per_year_max_min_raises_each_year_on_its_own(solve_spec):
+    # two years; in 2026 B's cost doubles, the budget stays 100 a year. One level for both years is
+    # held to 2026's 100/300; per year: z_2025 = 100/200 = 0.5, z_2026 = 100/300
+    spec = two_regions(objective="max_min_coverage", per_year=True)
+    spec["years"] = [2025, 2026]
+    spec["regions"][1]["population"] = {2025: 100, 2026: 200}
+    spec["regions"][1]["fiscal_capacity"] = {2025: 100, 2026: 200}
+    res = solve_spec(spec)
+    assert res.solution.coverage_levels == pytest.approx([0.5, 1 / 3], rel=1e-9)
+    assert res.solution.objective == pytest.approx(0.5 + 1 / 3, rel=1e-9)
+    setters = {s["year"] for s in res.summary["level_setters"]}
+    assert setters == {2025, 2026}
+    spec["policy"]["per_year"] = False
+    assert solve_spec(spec).solution.coverage_levels == pytest.approx([1 / 3], rel=1e-9)
+    with pytest.raises(fo.InputError, match="per_year: true goes with the objective max_min_coverage"):
+        solve_spec(two_regions(per_year=True))
+
+
+def test_a_capped_cell_that_sets_the_level_is_named(solve_spec):
+    # A's cap of 0.2 lets its coverage reach 0.2 at most, whatever the budget: the level is 0.2, set
+    # by A, and the note says that more money cannot raise it
+    spec = two_regions(objective="max_min_coverage")
+    spec["regions"][0]["central_share_cap"] = 0.2
+    res = solve_spec(spec)
+    assert res.solution.objective == pytest.approx(0.2, rel=1e-9)
+    first = res.summary["level_setters"][0]
+    assert (first["region"], first["capped"], first["reachable"]) == ("A", True, pytest.approx(0.2))
+    assert any("is set by A" in note and "cannot raise" in note for note in res.summary["notes"])

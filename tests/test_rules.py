@@ -209,3 +209,20 @@ def test_no_reranking_keeps_the_order_of_revenue_per_head(solve_spec):
     bent = solve_spec(spec)
     assert alloc(bent) == pytest.approx({"A": 0, "B": 100})
     assert bent.summary["soft_rule_penalties"]["no_reranking"]["violation"] > 0
+
+
+def test_per_capita_hold_harmless_lets_money_follow_people(solve_spec):
+    # B loses half its residents in 2026 (and half its revenue, so its revenue per head stays): per
+    # head its transfer may then fall by half at most; on the total basis it may not fall at all
+    spec = two_regions(hold_harmless={"max_cut": 0.0})
+    spec["years"] = [2025, 2026]
+    spec["regions"][0]["prior_transfer"] = 0
+    spec["regions"][1]["prior_transfer"] = 80
+    spec["regions"][1]["population"] = {2025: 100, 2026: 50}
+    spec["regions"][1]["fiscal_capacity"] = {2025: 100, 2026: 50}
+    with pytest.raises(fo.InfeasibleError, match="hold_harmless"):
+        solve_spec(spec)  # on the total basis B must keep 80, but its gap in 2026 is only 50
+    spec["policy"]["hold_harmless"]["basis"] = "per_capita"
+    per_head = solve_spec(spec).regions.pivot(index="region", columns="year", values="transfer")
+    assert per_head.loc["B", 2025] == pytest.approx(80, rel=1e-9)
+    assert per_head.loc["B", 2026] == pytest.approx(40, rel=1e-9)  # 80 × 50/100: A gets the rest

@@ -21,12 +21,16 @@ COVERAGE_OBJECTIVES = ("max_min_coverage", "leximin_coverage")
 
 
 def _coverage_rows(f: Formulation) -> None:
-    """``coverage[r,s,t]``: x − C·z ≥ −L for every cell with a variable (max-min and leximin)."""
+    """``coverage[r,s,t]``: x − C·z ≥ −L for every cell with a variable (max-min and leximin), with one
+    level z, or one per year with ``per_year``."""
     p, lp, ms = f.params, f.lp, f.scale.money
-    z = lp.add_vars("coverage_level", [("z",)], 0.0, 1.0, unit="share")
     r, s, t = f.cell_r, f.cell_s, f.cell_t
     n = len(f.x_cols)
-    lp.add_rows("coverage", f.cell_labels(), np.r_[np.arange(n), np.arange(n)], np.r_[f.x_cols, np.repeat(z, n)],
+    if f.policy.per_year:  # a level z_t per year (MODEL-v2 §10.4)
+        z = lp.add_vars("coverage_level", f.year_labels, 0.0, 1.0, unit="share")[t]
+    else:
+        z = np.repeat(lp.add_vars("coverage_level", [("z",)], 0.0, 1.0, unit="share"), n)
+    lp.add_rows("coverage", f.cell_labels(), np.r_[np.arange(n), np.arange(n)], np.r_[f.x_cols, z],
                 np.r_[np.ones(n), -p.standard_cost[r, s, t] / ms], lower=-p.local_funding[r, s, t] / ms,
                 region=r, year=t)
 

@@ -150,6 +150,7 @@ class Result:
                                              "valid_to": _json_float(r[1] if r else None)}
                                     for y, v, r in zip(years, sol.budget_shadow_price, sol.budget_shadow_range)},
             "coverage_levels": [_json_float(v) for v in sol.coverage_levels],
+            "level_setters": [{k: _plain(v) for k, v in setter.items()} for setter in sol.level_setters],
             "soft_rule_violations": {name: [{"at": list(map(_plain, lab)), "amount": _json_float(v)} for lab, v in items]
                                      for name, items in sol.slacks.items()},
             "soft_rule_penalties": {name: {"violation": _json_float(sum(v for _, v in sol.slacks[name])),

@@ -235,7 +235,7 @@ class Rule:
         mark[block.region[at], block.year[at]] = True
         return mark
 
-    def loosest(self, p: Params, o: Outcome) -> float:
+    def loosest(self, p: Params, policy: Policy, o: Outcome) -> float:
         """A parameter value that ``o`` (found without the rule) satisfies: one end of the repair's
         bisection. Rules that loosen downwards end at 0."""
         return 0.0
@@ -250,7 +250,7 @@ class Rule:
         relaxed = probe.feasible(self.without(policy))
         if relaxed is None:
             return None
-        bad, good = current, self.loosest(probe.params, relaxed)
+        bad, good = current, self.loosest(probe.params, policy, relaxed)
         for _ in range(BISECTION_STEPS):
             mid = (bad + good) / 2
             if probe.feasible(self.with_value(policy, mid)) is not None:

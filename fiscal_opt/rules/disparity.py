@@ -52,7 +52,7 @@ class Disparity(Rule):
         u = o.per_capita
         return relative(u.max(axis=0) - self.value(policy) * u.min(axis=0), u.max(axis=0))
 
-    def loosest(self, p: Params, o: Outcome) -> float:
+    def loosest(self, p: Params, policy: Policy, o: Outcome) -> float:
         u = o.per_capita
         return float((u.max(axis=0) / np.maximum(u.min(axis=0), 1e-300)).max()) * (1 + 1e-6)
 

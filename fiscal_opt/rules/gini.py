@@ -73,7 +73,7 @@ class Gini(Rule):
         u, P = o.per_capita, p.population
         return max(relative(gini(u[:, t], P[:, t]) - self.value(policy), 1.0) for t in range(u.shape[1]))
 
-    def loosest(self, p: Params, o: Outcome) -> float:
+    def loosest(self, p: Params, policy: Policy, o: Outcome) -> float:
         u, P = o.per_capita, p.population
         return min(1.0, max(gini(u[:, t], P[:, t]) for t in range(u.shape[1])) * (1 + 1e-6) + 1e-9)
 

@@ -6,7 +6,7 @@ Owns the policy key ``hold_harmless`` (``max_cut``, ``max_rise``, ``soft``), whi
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 from pydantic import StrictBool
@@ -29,6 +29,9 @@ class HoldHarmless(Strict):
     max_cut: Share | None = None
     max_rise: NonNegative | None = None
     soft: StrictBool = False
+    basis: Literal["total", "per_capita"] = "total"
+    """``total``: X_rt against X_r,t−1; ``per_capita``: X_rt/P_rt against X_r,t−1/P_r,t−1, so that a
+    region losing residents may lose money in proportion (funds follow people, MODEL-v2 §10.4)."""
 
 
 def prior_transfer_problems(instance: Instance) -> list[Problem]:
@@ -44,6 +47,16 @@ def prior_transfer_problems(instance: Instance) -> list[Problem]:
                     "last year's transfer of every region)") for rid in blank[:10]]
 
 
+def previous(p: Params, policy: Policy, o: Outcome) -> np.ndarray:
+    """What a region's transfer X_rt is compared with (R, T): last year's X_r,t−1 (X⁰_r in the first
+    year), times P_rt/P_r,t−1 under ``basis: per_capita``."""
+    prev = o.previous_transfer
+    if policy.hold_harmless.basis == "per_capita":
+        growth = np.column_stack([np.ones(len(prev)), p.population[:, 1:] / p.population[:, :-1]])
+        prev = prev * growth
+    return prev
+
+
 def add_change_rows(f: Formulation, rule: Rule, factor: float, side: str) -> None:
     """Rows X_rt − factor·X_r,t−1 on ``side`` (``lower``: ≥ 0, ``upper``: ≤ 0), the first year against
     factor·X⁰_r."""
@@ -55,10 +68,16 @@ def add_change_rows(f: Formulation, rule: Rule, factor: float, side: str) -> Non
     rows, cols, vals = terms.rows(keys)
     prev_row = np.where(rt_t[terms.keys] + 1 < T, terms.keys + 1, -1)
     keep = prev_row >= 0
+    # per_capita: X_rt ≥ factor·(P_rt/P_r,t−1)·X_r,t−1, the change of residents carried into the factor
+    # (the first year against the prior transfer at the first year's population: no earlier one)
+    growth = p.population[:, 1:] / p.population[:, :-1] if f.policy.hold_harmless.basis == "per_capita" \
+        else np.ones((p.population.shape[0], max(T - 1, 0)))
+    ratio = factor * growth.ravel()[(terms.keys[keep] // T) * max(T - 1, 1) + terms.keys[keep] % T] if T > 1 \
+        else np.zeros(0)
     first = np.where(rt_t == 0, factor * prior[rt_r], 0.0)
     bounds = {"lower": first, "upper": INF} if side == "lower" else {"lower": -INF, "upper": first}
     f.lp.add_rows(rule.name, rt_labels, np.concatenate([rows, prev_row[keep]]),
-                  np.concatenate([cols, terms.cols[keep]]), np.concatenate([vals, -factor * np.ones(keep.sum())]),
+                  np.concatenate([cols, terms.cols[keep]]), np.concatenate([vals, -ratio]),
                   soft=rule.soft(f.policy), rule=rule.name, region=rt_r, year=rt_t, **bounds)
 
 
@@ -71,7 +90,8 @@ class HoldHarmlessRule(Rule):
     links_incentives = True
     binding_rows = "hold_harmless"
     description = ("X_rt ≥ (1 − δ⁻)·X_r,t−1 with X_r,0 = X⁰_r (prior_transfer): a region's transfer falls by at "
-                   "most δ⁻ (hold_harmless.max_cut) a year")
+                   "most δ⁻ (hold_harmless.max_cut) a year; with basis per_capita, X_rt/P_rt against "
+                   "X_r,t−1/P_r,t−1 (money follows people)")
     meaning = "the smallest year-on-year cut limit (hold-harmless) that can be met"
 
     def check(self, instance: Instance, policy: Policy) -> list[Problem]:
@@ -93,10 +113,10 @@ class HoldHarmlessRule(Rule):
         add_change_rows(f, self, 1 - self.value(f.policy), "lower")
 
     def residual(self, p: Params, policy: Policy, o: Outcome) -> float | None:
-        prev = o.previous_transfer
+        prev = previous(p, policy, o)
         return relative((1 - self.value(policy)) * prev - o.transfer, np.maximum(prev, 1e-12))
 
-    def loosest(self, p: Params, o: Outcome) -> float:
+    def loosest(self, p: Params, policy: Policy, o: Outcome) -> float:
         return 1.0
 
 

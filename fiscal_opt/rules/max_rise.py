@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import Problem
 from .base import Outcome, Rule, relative
-from .hold_harmless import add_change_rows, prior_transfer_problems
+from .hold_harmless import add_change_rows, previous, prior_transfer_problems
 
 if TYPE_CHECKING:
     from ..io.instance import Instance, Policy
@@ -35,11 +35,11 @@ class MaxRise(Rule):
         add_change_rows(f, self, 1 + self.value(f.policy), "upper")
 
     def residual(self, p: Params, policy: Policy, o: Outcome) -> float | None:
-        prev = o.previous_transfer
+        prev = previous(p, policy, o)
         return relative(o.transfer - (1 + self.value(policy)) * prev, np.maximum(prev, 1e-12))
 
-    def loosest(self, p: Params, o: Outcome) -> float:
-        prev = o.previous_transfer
+    def loosest(self, p: Params, policy: Policy, o: Outcome) -> float:
+        prev = previous(p, policy, o)
         with np.errstate(divide="ignore", invalid="ignore"):
             ratio = np.where(prev > 0, o.transfer / prev, 1.0)
         return float(max(0.0, ratio.max() - 1)) * (1 + 1e-6) + 1e-9

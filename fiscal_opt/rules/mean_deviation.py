@@ -55,7 +55,7 @@ class MeanDeviation(Rule):
     def residual(self, p: Params, policy: Policy, o: Outcome) -> float | None:
         return relative(_relative_mean_deviation(p, o) - self.value(policy), 1.0)
 
-    def loosest(self, p: Params, o: Outcome) -> float:
+    def loosest(self, p: Params, policy: Policy, o: Outcome) -> float:
         return min(1.0, float(_relative_mean_deviation(p, o).max()) * (1 + 1e-6) + 1e-9)
 
 

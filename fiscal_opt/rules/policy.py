@@ -62,6 +62,13 @@ class _PolicyBase(Strict):
     per_year: StrictBool = False
     """With ``max_min_coverage``: a level z_t per year, maximising Σ_t z_t (MODEL-v2 §10.4)."""
 
+    @model_validator(mode="after")
+    def _per_year(self) -> _PolicyBase:
+        if self.per_year and self.objective != "max_min_coverage":
+            raise ValueError(f"per_year: true goes with the objective max_min_coverage (a level per year), not "
+                             f"{self.objective}")
+        return self
+
 
 PolicyFile = create_model(
     "PolicyFile",

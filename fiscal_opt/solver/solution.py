@@ -21,6 +21,8 @@ class Solution:
     shortfall (or of budget, ``min_budget``) for the money objectives, coverage points for
     ``max_min_coverage`` and ``leximin_coverage`` (docs/model.md, "Soft rules").
     ``binding`` is (R, T): the names of the rules that hold with equality for each region-year.
+    ``level_setters`` names, for the max-min objectives, the cells that set each coverage level and
+    whether a central share cap pins them.
     """
 
     status: str
@@ -35,5 +37,6 @@ class Solution:
     stages: list[dict] = field(default_factory=list)
     coverage_levels: list[float] = field(default_factory=list)
     penalties: dict[str, float] = field(default_factory=dict)
+    level_setters: list[dict] = field(default_factory=list)
     solver: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -58,6 +58,49 @@ SLACK_ROOM = 1e-9
 """Relative room (and as much again absolute, LP units) above a held slack's value."""
 
 
+SETTERS_SHOWN = 3
+"""Cells named per coverage level as the ones that set it."""
+
+
+def _level_setters(f: Formulation, values: np.ndarray, duals: np.ndarray | None, notes: list[str]) -> list[dict]:
+    """The cells that set each max-min level: those whose coverage row carries the largest duals (or,
+    without duals, those at the level), with whether a central share cap pins them. A capped setter
+    is explained in ``notes``: more money cannot raise that level."""
+    p, ms = f.params, f.scale.money
+    block = f.lp.row_blocks["coverage"]
+    z_cols = f.lp.columns_of("coverage_level")
+    C = p.standard_cost[f.cell_r, f.cell_s, f.cell_t]
+    L = p.local_funding[f.cell_r, f.cell_s, f.cell_t]
+    U = p.ceiling[f.cell_r, f.cell_s, f.cell_t]
+    coverage = (L + values[f.x_cols] * ms) / C
+    found = []
+    for k, z in enumerate(z_cols):
+        level = float(values[z])
+        cells = np.flatnonzero(f.cell_t == k) if f.policy.per_year else np.arange(len(f.x_cols))
+        weight = np.abs(duals[block.rows[cells]]) if duals is not None else np.zeros(cells.size)
+        if (weight > 1e-9).any():
+            cells, weight = cells[weight > 1e-9], weight[weight > 1e-9]
+        else:
+            weight = -np.abs(coverage[cells] - level)
+        top = cells[np.argsort(-weight, kind="stable")[:SETTERS_SHOWN]]
+        for c in top:
+            r, s, t = int(f.cell_r[c]), int(f.cell_s[c]), int(f.cell_t[c])
+            at_cap = bool(U[c] < p.gap[r, s, t] * (1 - 1e-9) and values[f.x_cols[c]] * ms >= U[c] * (1 - 1e-7))
+            found.append({"level": level, "year": p.years[t] if f.policy.per_year else None,
+                          "region": str(p.region_ids[r]), "name": str(p.names[r]), "service": p.services[s],
+                          "cell_year": p.years[t], "coverage": float(coverage[c]), "capped": at_cap,
+                          "reachable": float((L[c] + U[c]) / C[c]), "ceiling": float(U[c])})
+        first = next((s for s in found[-len(top):] if s["capped"]), None)
+        if first is not None:
+            notes.append(f"the minimum coverage {level:.4f}{'' if first['year'] is None else ' of ' + str(first['year'])} "
+                         f"is set by {first['region']} {first['name']} {first['service']} {first['cell_year']}, "
+                         f"whose central share cap lets the centre pay at most {first['ceiling']:,.6g} "
+                         f"{p.money_unit}: coverage {first['reachable']:.4f} at most. More special fund cannot raise "
+                         "that level (its shadow price is 0 where no other cell limits it); leximin_coverage raises "
+                         "the other cells past it")
+    return found
+
+
 def _hold_slacks(f: Formulation, engine: Engine) -> None:
     """Bound every soft rule's slack by its value in the last solution."""
     cols = np.concatenate([block.slack.columns for block in f.lp.row_blocks.values() if block.slack is not None]
@@ -120,18 +163,24 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
     budget = f.lp.row_blocks.get("budget")
     ranges = engine.row_ranges(budget.rows) if budget is not None else None
     levels: list[float] = []
+    setters: list[dict] = []
     if policy.objective in COVERAGE_OBJECTIVES:
         z = f.lp.columns_of("coverage_level")
         # the level is z itself, not the stage's value (z less the price of any soft rule that
         # bends); the slacks stay at most where this stage put them, so no later stage buys
         # shortfall, a later level or a tie with more bending than the level was worth
-        level = float(engine.values()[z][0])
+        reached = engine.values()[z]
+        setters = _level_setters(f, engine.values(), duals, notes)
         _hold_slacks(f, engine)
-        levels = [level] if policy.objective == "max_min_coverage" else _leximin(f, engine, stage, level, notes)
+        if policy.objective == "leximin_coverage":
+            levels = _leximin(f, engine, stage, float(reached[0]), notes)
+            reached = np.array([levels[-1]])
+        else:
+            levels = [float(v) for v in reached]  # one level, or one per year
         # z is fixed rather than bounded below: it appears only in the coverage rows x ≥ z·C − L,
         # which a lower z loosens, so the optimum is unchanged, and presolve can then turn those
         # rows into bounds (10,000 × 1: the stage is one budget row over the cells)
-        held = np.array([levels[-1] * (1 - OPTIMALITY_SLACK)])
+        held = reached * (1 - OPTIMALITY_SLACK)
         engine.set_col_bounds(z, held, held)
         engine.set_cost(obj["shortfall"][0] + penalty, obj["shortfall"][1])
         stage("weighted_shortfall", fresh=True)
@@ -160,6 +209,7 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
     timings["solve"] = engine.solve_seconds
     start = time.perf_counter()
     solution = _extract(f, engine, values, duals, ranges, levels, stages, notes)
+    solution.level_setters = setters
     timings["extract"] = time.perf_counter() - start
     return solution, timings
 
@@ -230,7 +280,7 @@ def _extract(f: Formulation, engine: Engine, values: np.ndarray, duals: np.ndarr
         _within_budget(x, p.special_fund)
     objective_name = f.policy.objective
     shortfall = float(shortfall_value(p, f.policy, x).sum())
-    objective = levels[0] if objective_name in COVERAGE_OBJECTIVES else (
+    objective = (sum(levels) if f.policy.per_year else levels[0]) if objective_name in COVERAGE_OBJECTIVES else (
         float(x.sum()) if objective_name == "min_budget" else shortfall)
     prices: list[float | None] = [None] * T
     price_ranges: list[tuple[float, float] | None] = [None] * T
