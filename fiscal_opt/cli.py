@@ -300,7 +300,7 @@ def sweep(
 @app.command()
 def explain(
     instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
-    region: Annotated[str, typer.Option(help="Region id.")],
+    region: Annotated[str, typer.Option(help="Region id, name or Chinese name (Guangdong, 广东, 44).")],
     policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
     solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
 ) -> None:
