@@ -49,6 +49,8 @@ class Result:
     residuals: dict[str, float]
     baseline_breaks: list[str]
     timings: dict[str, float] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Facts an analysis adds to summary.json (``design-formula``: the price of transparency)."""
 
     @property
     def status(self) -> str:
@@ -151,6 +153,7 @@ class Result:
                                     for y, v, r in zip(years, sol.budget_shadow_price, sol.budget_shadow_range)},
             "coverage_levels": [_json_float(v) for v in sol.coverage_levels],
             "level_setters": [{k: _plain(v) for k, v in setter.items()} for setter in sol.level_setters],
+            **({"formula_weights": sol.reports["formula"]["weights"]} if "formula" in sol.reports else {}),
             "soft_rule_violations": {name: [{"at": list(map(_plain, lab)), "amount": _json_float(v)} for lab, v in items]
                                      for name, items in sol.slacks.items()},
             "soft_rule_penalties": {name: {"violation": _json_float(sum(v for _, v in sol.slacks[name])),
@@ -163,7 +166,7 @@ class Result:
             "solver": {k: _plain(v) for k, v in sol.solver.items() if k != "solve_seconds"},
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
             "input_sha256": self.instance.input_sha256,
-        }
+        } | {key: _plain(value) for key, value in self.extras.items()}
 
     @property
     def penalty_unit(self) -> str:
