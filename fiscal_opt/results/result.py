@@ -138,6 +138,7 @@ class Result:
             "status": sol.status,
             "objective": _json_float(sol.objective),
             "objective_name": sol.objective_name,
+            "objective_unit": self.objective_unit,
             "instance": self.instance.name,
             "policy": self.policy.name,
             "money_unit": self.instance.money_unit,
@@ -167,6 +168,16 @@ class Result:
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
             "input_sha256": self.instance.input_sha256,
         } | {key: _plain(value) for key, value in self.extras.items()}
+
+    @property
+    def objective_unit(self) -> str:
+        """What the objective value is measured in: a share of need for the coverage objectives, else
+        money (priority-weighted under ``weighted_shortfall``)."""
+        name = self.solution.objective_name
+        if name in ("max_min_coverage", "leximin_coverage"):
+            return "share of need"
+        unit = self.instance.money_unit
+        return f"{unit}, summed over the years" if name == "min_budget" else f"{unit}, priority-weighted"
 
     @property
     def penalty_unit(self) -> str:
