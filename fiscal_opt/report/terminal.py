@@ -13,6 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from . import WIDTH
 from .content import region_table
 from .labels import money, ratio, region_names, signed
 
@@ -20,8 +21,6 @@ if TYPE_CHECKING:
     from ..analysis.design import FormulaDesign
     from ..results.result import Result
 
-WIDTH = 100
-"""The printout fits this many columns."""
 SHOWN_REGIONS = 40
 NAME_WIDTH = 24
 
