@@ -10,8 +10,9 @@ as markup or an emoji code, and a name of a million characters prints at once, s
 
 from __future__ import annotations
 
+import math
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -232,10 +233,10 @@ def _print_table(table, columns: dict[str, str], text_column: str) -> None:  # n
 
 def _write_table(table, out: Path) -> None:  # noqa: ANN001 - a DataFrame
     from .errors import OutputError
-    from .report.write import write_csv
+    from .report.write import write_csv, write_records
 
     try:
-        write_csv(table, out)
+        (write_records if out.suffix.lower() == ".json" else write_csv)(table, out)
     except OSError as exc:
         _fail(OutputError(str(out), "write the table", exc))
     out_console.print(f"Table written to {escape(str(out))}")
@@ -244,45 +245,66 @@ def _write_table(table, out: Path) -> None:  # noqa: ANN001 - a DataFrame
 @app.command()
 def sweep(
     instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    param: Annotated[Optional[list[str]], typer.Option("--param", help="NAME=START:STOP:STEP: budget (money_unit, or "
+                                                       "80%:120%:10% of the instance's own), a rule's parameter "
+                                                       "(min_coverage, per_capita_floor, gini_max, "
+                                                       "hold_harmless.max_cut, …) or coverage_value.levels[K]; "
+                                                       "twice for a grid.")] = None,
     budget: Annotated[Optional[str], typer.Option(help="START:STOP:STEP: each year's special fund in money_unit, "
                                                   "or 80%:120%:10% of the instance's own.")] = None,
     per_capita_floor: Annotated[Optional[str], typer.Option(help="START:STOP:STEP of the floor's share.")] = None,
     min_coverage: Annotated[Optional[str], typer.Option(help="START:STOP:STEP of the minimum coverage.")] = None,
     policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
     solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
-    out: Annotated[Optional[Path], typer.Option(help="Write the table as CSV to this file.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the table to this file: JSON if it ends in .json, "
+                                                "else CSV.")] = None,
     report: Annotated[Optional[Path], typer.Option(help="Folder for a report (HTML and Markdown with charts).")]
     = None,
     lang: Annotated[str, typer.Option(help="Language of the report: en or zh.")] = "en",
+    scheduler: Annotated[Optional[str], typer.Option(help="A Dask scheduler, tcp://HOST:PORT, to solve on (default: "
+                                                     "$FISCAL_OPT_SCHEDULER, else this machine).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: every core).")] = None,
+    cold: Annotated[bool, typer.Option("--cold", help="Solve every point from scratch instead of from the previous "
+                                       "point's basis (the same answers, slower).")] = False,
 ) -> None:
-    """Re-solve over a range of one parameter: the efficiency-equity frontier (shortfall against
-    Gini and minimum coverage) and the budget's shadow price along it; infeasible points are rows too."""
+    """Re-solve over a range of one parameter, or a grid of two: the efficiency-equity frontier
+    (shortfall against Gini and minimum coverage) and the budget's shadow price along it; infeasible
+    points are rows too."""
     from .errors import FiscalOptError, InputError, Problem
 
     try:
         import fiscal_opt as fo
-        from .analysis.sweeps import parse_range
+        from .analysis.executor import make_executor
+        from .analysis.sweeps import Axis, budget_note, parse_param, parse_range, sweep_grid
 
-        given = {name: text for name, text in (("budget", budget), ("per_capita_floor", per_capita_floor),
+        named = {name: text for name, text in (("budget", budget), ("per_capita_floor", per_capita_floor),
                                                ("min_coverage", min_coverage)) if text is not None}
-        if len(given) != 1:
-            raise InputError(Problem("sweep", "", "give exactly one of --budget, --per-capita-floor, --min-coverage"))
-        (parameter, text), = given.items()
-        values, relative = parse_range(text, "--" + parameter.replace("_", "-"))
+        ranges = [(parse_param(text), text.partition("=")[2].strip()) for text in param or []]
+        ranges += [(Axis(name, *parse_range(text, "--" + name.replace("_", "-"))), text) for name, text in named.items()]
+        if not 1 <= len(ranges) <= 2:
+            raise InputError(Problem("sweep", "", "give one parameter to sweep, or two for a grid: --param NAME=START:"
+                                     "STOP:STEP (or --budget, --per-capita-floor, --min-coverage)"))
         _check_lang(lang)
         _check_report_folder(report)
-        if parameter == "budget" and values.min() < 0:
-            raise InputError(Problem("--budget", "", f"a budget cannot be negative; the range {text!r} starts at "
-                                     f"{values.min() * (100 if relative else 1):g}{'%' if relative else ''}"))
+        for axis, text in ranges:
+            if axis.name == "budget" and axis.values.min() < 0:
+                shown = f"{axis.values.min() * (100 if axis.relative else 1):g}{'%' if axis.relative else ''}"
+                raise InputError(Problem(axis.option, "", f"a budget cannot be negative; the range {text!r} starts at "
+                                         f"{shown}"))
+        axes = [axis for axis, _ in ranges]
         inst = _timed_load(instance)[0]
-        from .analysis.sweeps import budget_note
-
-        note = budget_note(inst, values, relative) if parameter == "budget" else None
-        if note:
-            err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
-        with _working(f"Solving {len(values)} points", False):
-            table = fo.sweep(inst, fo.load_policy(policy) if policy else None, parameter, values, relative,
-                             fo.SolverOptions(solver=solver))
+        for axis in axes:
+            note = budget_note(inst, axis.values, axis.relative) if axis.name == "budget" else None
+            if note:
+                err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+        points = math.prod(len(axis.values) for axis in axes)
+        executor = make_executor(scheduler, workers, _cells(inst) * points)
+        try:
+            with _progress(f"Solving {points:,} points", points) as advance:
+                table = sweep_grid(inst, fo.load_policy(policy) if policy else None, axes,
+                                   fo.SolverOptions(solver=solver), executor=executor, warm=not cold, progress=advance)
+        finally:
+            executor.close()
         if report is not None:
             from .report.frontier import sweep_page
 
@@ -290,11 +312,35 @@ def sweep(
     except FiscalOptError as exc:
         _fail(exc)
     columns = {k: v for k, v in SWEEP_COLUMNS.items() if k != "year" or table["year"].nunique() > 1}
+    if "value_2" in table:
+        columns = {"value": table["parameter"].iloc[0], "value_2": table["parameter_2"].iloc[0]} | \
+            {k: v for k, v in columns.items() if k != "value"}
     _print_table(table, columns, "status")
     if out is not None:
         _write_table(table, out)
     if report is not None:
         out_console.print(f"Report written to {escape(str(report))}")
+
+
+def _cells(inst) -> int:  # noqa: ANN001 - an Instance
+    """Region × service × year cells of ``inst``: the size of its LP, roughly."""
+    return len(inst.regions) * len(inst.services)
+
+
+@contextmanager
+def _progress(message: str, total: int, silent: bool = False) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr counting ``total`` solves (nothing when silent or not on a terminal);
+    yields the function to call after each."""
+    if silent or not err_console.is_terminal:
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(escape(message), total=total)
+        yield lambda: bar.advance(task)
 
 
 @app.command()
