@@ -8,6 +8,11 @@ and hold_harmless max_cut 0.1, the rules every generated instance is built to me
 use min_coverage 0.3: their central share caps hold some cells below 0.5) — and ``maxmin`` —
 max_min_coverage (three LP stages with the tie-break).
 
+Besides single solves (``kind`` ``solve``): ``sweep`` cases time a 20-point budget sweep (100 % to
+138 % of the instance's own budget) warm against cold, and ``draws`` cases time Monte Carlo draws of
+benchmarks/scenarios/migration.yaml on 1 and on 2 worker processes (policy ``draws``: min_coverage
+and per_capita_floor, without hold-harmless, which a draw of fewer migrants makes infeasible).
+
 ``quick`` cases make up ``--quick`` (CI's smoke run, well under a minute); ``optional`` cases run
 only when named with ``--cases`` (40,000 regions × 5 years).
 """
@@ -19,6 +24,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = Path(__file__).resolve().parent / "policies"
+SCENARIO = Path(__file__).resolve().parent / "scenarios" / "migration.yaml"
 PROVINCES = ROOT / "instances" / "china-2020-provinces.yaml"
 SERVICES = 4
 SEED = 0
@@ -35,6 +41,8 @@ class Case:
     services: int = SERVICES
     quick: bool = False
     optional: bool = False
+    kind: str = "solve"          # "solve", "sweep" (warm against cold) or "draws" (1 against 2 workers)
+    count: int = 0               # sweep points or draws
 
     @property
     def policy_file(self) -> Path:
@@ -55,6 +63,10 @@ def _registry() -> dict[str, Case]:
         for pol in ("rules", "maxmin"):
             cases.append(Case(f"r{regions}-y{years}-{pol}", pol, regions, years,
                               quick=(regions, years) == (330, 1), optional=regions == 40000 and years == 5))
+    cases += [Case("sweep-r330-y1", "rules", 330, 1, quick=True, kind="sweep", count=20),
+              Case("sweep-r2850-y5", "rules", 2850, 5, kind="sweep", count=20),
+              Case("draws-r330-y1", "draws", 330, 1, quick=True, kind="draws", count=20),
+              Case("draws-r330-y5", "draws", 330, 5, kind="draws", count=200)]
     return {c.name: c for c in cases}
 
 

@@ -344,6 +344,83 @@ def _progress(message: str, total: int, silent: bool = False) -> Iterator[Callab
 
 
 @app.command()
+def scenarios(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    scenarios_file: Annotated[Path, typer.Option("--scenarios", help="Scenario file (YAML): changes to the "
+                                                 "instance and the quantities drawn (docs/scenarios.md).")],
+    draws: Annotated[Optional[int], typer.Option(help="Number of draws (default: the scenario file's draws).")]
+    = None,
+    policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for draws.csv, regions.csv, rules.csv and "
+                                                "summary.json.")] = None,
+    solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
+    scheduler: Annotated[Optional[str], typer.Option(help="A Dask scheduler, tcp://HOST:PORT, to solve on (default: "
+                                                     "$FISCAL_OPT_SCHEDULER, else this machine).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: every core).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+) -> None:
+    """Solve every Monte Carlo draw of a scenario file under the policy: per region, the spread of its
+    allocation; per rule, how often it binds; how often the formula and the optimum break the judged levels."""
+    from .errors import FiscalOptError
+
+    try:
+        import fiscal_opt as fo
+        from .analysis.executor import make_executor
+        from .analysis.scenarios import run_scenarios
+        from .io.scenario import load_scenario
+
+        if out is not None:
+            from .report.write import check_out_folder
+
+            check_out_folder(out)
+        inst = _timed_load(instance)[0]
+        pol = fo.load_policy(policy) if policy is not None else None
+        scenario = load_scenario(scenarios_file)
+        count = draws if draws is not None else scenario.spec.draws or 0
+        executor = make_executor(scheduler, workers, _cells(inst) * count)
+        try:
+            with _progress(f"Solving {count:,} draws", count, quiet) as advance:
+                result = run_scenarios(inst, pol, scenario, draws, fo.SolverOptions(solver=solver),
+                                       executor=executor, progress=advance)
+        finally:
+            executor.close()
+        if out is not None:
+            result.write(out)
+    except FiscalOptError as exc:
+        _fail(exc)
+    if quiet:
+        return
+    _print_scenarios(result.summary)
+    if out is not None:
+        out_console.print(f"Results written to [bold]{escape(str(out))}[/]")
+
+
+def _print_scenarios(summary: dict) -> None:
+    """The statuses, how often each rule binds and how often the judged levels are broken."""
+    from .report.labels import share
+
+    statuses = ", ".join(f"{n:,} {s.replace('_', ' ')}" for s, n in summary["status"].items())
+    out_console.print(f"{escape(summary['scenario'])}: {summary['draws']:,} draws (seed {summary['seed']}) on "
+                      f"{escape(summary['instance'])} under {escape(summary['policy'])}: {statuses}", highlight=False)
+    out_console.print("How often each rule binds, in the draws that solved:")
+    view = Table(show_edge=False, header_style="bold")
+    view.add_column("rule")
+    view.add_column("binds in", justify="right")
+    for rule, p in summary["rules_binding"].items():
+        view.add_row(escape(rule), share(p))
+    out_console.print(view)
+    if summary["breaks"]:
+        out_console.print("How often the judged levels are broken, in all draws (the optimum: in those that solved):")
+        view = Table(show_edge=False, header_style="bold")
+        for column in ("judged", "level", "formula breaks", "optimum breaks", "infeasible"):
+            view.add_column(column, justify="left" if column == "judged" else "right")
+        for name, row in summary["breaks"].items():
+            view.add_row(escape(name), f"{row['level']:g}", share(row["formula_baseline"]), share(row["optimum"]),
+                         share(row["optimum_infeasible"]))
+        out_console.print(view)
+
+
+@app.command()
 def explain(
     instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
     region: Annotated[str, typer.Option(help="Region id.")],

@@ -127,9 +127,10 @@ def _dask_step(task: Task, context: Any, item: Any, previous: tuple[Any, Any] | 
 
 
 class DaskExecutor:
-    """The workers of the Dask distributed scheduler at ``address`` (``tcp://HOST:PORT``)."""
+    """The workers of the Dask distributed scheduler at ``address`` (``tcp://HOST:PORT``), reached
+    within ``timeout`` seconds."""
 
-    def __init__(self, address: str):
+    def __init__(self, address: str, timeout: float = CONNECT_SECONDS):
         try:
             from distributed import Client
         except ImportError:
@@ -139,7 +140,7 @@ class DaskExecutor:
             raise InputError(Problem("--scheduler", "", f"expected a scheduler address such as tcp://HOST:8786, not "
                                      f"{address!r}"))
         try:
-            self.client = Client(address, timeout=CONNECT_SECONDS, set_as_default=False)
+            self.client = Client(address, timeout=timeout, set_as_default=False)
         except (OSError, TimeoutError, ValueError) as exc:
             raise InputError(Problem("--scheduler", "", f"cannot reach the Dask scheduler at {address}: {exc}")) from None
         self.address = address
@@ -167,7 +168,7 @@ class DaskExecutor:
             futures.append(row)
         flat = [future for row in futures for future in row]
         try:
-            for future in as_completed(flat):
+            for future in as_completed(flat, loop=self.client.loop):
                 future.result()  # raises the task's error here, at once
                 if progress is not None:
                     progress()
