@@ -6,7 +6,9 @@ and 5 years (:func:`fiscal_opt.generate.synthetic.generate_instance`, seed 0). P
 (benchmarks/policies/): ``rules`` — weighted shortfall with min_coverage 0.5, per_capita_floor 0.6
 and hold_harmless max_cut 0.1, the rules every generated instance is built to meet (the provinces
 use min_coverage 0.3: their central share caps hold some cells below 0.5) — and ``maxmin`` —
-max_min_coverage (three LP stages with the tie-break).
+max_min_coverage (three LP stages with the tie-break) — and, at 2,850 and 10,000 regions, ``bands``
+— the rules policy with coverage valued in three bands (model v2's ``coverage_value``: a shortfall
+column per band).
 
 Besides single solves (``kind`` ``solve``): ``sweep`` cases time a 20-point budget sweep (100 % to
 138 % of the instance's own budget) warm against cold, and ``draws`` cases time Monte Carlo draws of
@@ -35,7 +37,7 @@ class Case:
     """One benchmark case: an instance (provinces, or ``regions`` × ``years`` generated) and a policy."""
 
     name: str
-    policy: str                 # "rules" or "maxmin"
+    policy: str                 # "rules", "maxmin" or "bands"
     regions: int | None = None  # None: the provinces instance
     years: int = 1
     services: int = SERVICES
@@ -63,6 +65,8 @@ def _registry() -> dict[str, Case]:
         for pol in ("rules", "maxmin"):
             cases.append(Case(f"r{regions}-y{years}-{pol}", pol, regions, years,
                               quick=(regions, years) == (330, 1), optional=regions == 40000 and years == 5))
+        if regions in (2850, 10000):
+            cases.append(Case(f"r{regions}-y{years}-bands", "bands", regions, years))
     cases += [Case("sweep-r330-y1", "rules", 330, 1, quick=True, kind="sweep", count=20),
               Case("sweep-r2850-y5", "rules", 2850, 5, kind="sweep", count=20),
               Case("draws-r330-y1", "draws", 330, 1, quick=True, kind="draws", count=20),

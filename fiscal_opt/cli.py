@@ -395,6 +395,44 @@ def scenarios(
         out_console.print(f"Results written to [bold]{escape(str(out))}[/]")
 
 
+@app.command("design-formula")
+def design_formula(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+    factors: Annotated[Optional[str], typer.Option(help="Comma-separated factors: region columns, or ceiling, gap, "
+                                                   "difficulty_population, regions.")] = None,
+    same_every_year: Annotated[Optional[bool], typer.Option("--same-every-year/--per-year",
+                                                            help="One set of weights for all years.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the formula's result files.")] = None,
+    format: Annotated[str, typer.Option("--format", help="Comma-separated: csv,json,md,html,xlsx.")] = "csv,json",
+    solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
+) -> None:
+    """The best factor formula (因素法) under a policy: its weights with their units, its allocation as the usual
+    result files, and the price of transparency beside the free optimum and the v1 formula."""
+    from .errors import FiscalOptError
+    from .report.write import check_output
+
+    try:
+        import fiscal_opt as fo
+        from .analysis.design import design_formula as design
+
+        formats = check_output(out, _formats(format)) if out is not None else ()
+        inst = _timed_load(instance)[0]
+        names = [f.strip() for f in factors.split(",") if f.strip()] if factors else None
+        with _working("Solving the free optimum and the best formula", False):
+            found = design(inst, fo.load_policy(policy) if policy is not None else None, names, same_every_year,
+                           fo.SolverOptions(solver=solver))
+        if out is not None:
+            found.result.write(out, formats)
+    except FiscalOptError as exc:
+        _fail(exc)
+    from .report.terminal import print_formula
+
+    print_formula(out_console, found)
+    if out is not None:
+        out_console.print(f"Results written to [bold]{escape(str(out))}[/]")
+
+
 def _print_scenarios(summary: dict) -> None:
     """The statuses, how often each rule binds and how often the judged levels are broken."""
     from .report.labels import share
@@ -423,7 +461,7 @@ def _print_scenarios(summary: dict) -> None:
 @app.command()
 def explain(
     instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
-    region: Annotated[str, typer.Option(help="Region id.")],
+    region: Annotated[str, typer.Option(help="Region id, name or Chinese name (Guangdong, 广东, 44).")],
     policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
     solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
 ) -> None:

@@ -27,7 +27,8 @@ REPO = Path(__file__).resolve().parents[1]
 INSTANCES = sorted((REPO / "instances").glob("*.yaml"))
 POLICIES = sorted((REPO / "models").glob("*.yaml"))
 OBJECTIVE_RTOL = 1e-6
-ALLOCATION_TOL = 1e-6  # × the instance's largest fund ceiling
+ALLOCATION_TOL = 1e-5  # × the instance's largest fund ceiling: the optimal face each engine holds is found to its
+# own tolerances, and the tie rule's minimiser moves with it (2·10⁻⁶ seen with coverage bands)
 
 
 @pytest.fixture(scope="module")

@@ -44,6 +44,7 @@ class Params:
     special_fund: np.ndarray | None  # B (T,), money
     incentive_pool: np.ndarray    # I (T,), money
     flexibility: float            # ν
+    columns: dict[str, np.ndarray]  # every numeric region column (R, T), as the instance gives it
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -125,4 +126,6 @@ def derive(instance: Instance, policy: Policy) -> Params:
         reform_score=score, prior_transfer=prior, standard_cost=cost, local_funding=local, gap=gap,
         ceiling=ceiling, difficulty=difficulty, migrant_share=share, priority=priority, weight=weight,
         basis=basis, incentive_basis=e, formula_incentive=formula_incentive(e, pool),
-        special_fund=instance.special_fund, incentive_pool=pool, flexibility=instance.incentive.flexibility)
+        special_fund=instance.special_fund, incentive_pool=pool, flexibility=instance.incentive.flexibility,
+        columns={c: _by_year(instance, c) for c in instance.regions.columns
+                 if c not in ("id", "year") and instance.regions[c].dtype.kind == "f"})

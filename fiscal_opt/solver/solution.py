@@ -22,7 +22,8 @@ class Solution:
     ``max_min_coverage`` and ``leximin_coverage`` (docs/model.md, "Soft rules").
     ``binding`` is (R, T): the names of the rules that hold with equality for each region-year.
     ``level_setters`` names, for the max-min objectives, the cells that set each coverage level and
-    whether a central share cap pins them.
+    whether a central share cap pins them. ``reports`` holds what rules report of their own
+    variables (the formula rule: its weights).
     """
 
     status: str
@@ -38,5 +39,6 @@ class Solution:
     coverage_levels: list[float] = field(default_factory=list)
     penalties: dict[str, float] = field(default_factory=dict)
     level_setters: list[dict] = field(default_factory=list)
+    reports: dict[str, dict] = field(default_factory=dict)
     solver: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
