@@ -284,3 +284,25 @@ def test_the_command_prints_what_binds_and_what_breaks_and_refuses_bad_input(tmp
     missing = cli("scenarios", "instances/china-2020-provinces.yaml", "--scenarios", str(tmp_path / "none.yaml"),
                   "--draws", "2")
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+@pytest.mark.parametrize(("args", "counted"), [
+    (["scenarios", "instances/china-2020-provinces.yaml", "--scenarios", "instances/scenarios/migration-uncertainty.yaml",
+      "--draws", "3", "--workers", "1"], "Solving 3 draws"),
+    (["sweep", "instances/demo-4.yaml", "--budget", "90%:110%:10%", "--workers", "1"], "Solving 3 points"),
+])
+def test_a_terminal_shows_a_progress_bar_that_counts_every_solve(monkeypatch, args, counted):
+    import io
+
+    from rich.console import Console
+
+    import fiscal_opt.cli as cli_module
+
+    screen = io.StringIO()
+    monkeypatch.setattr(cli_module, "err_console", Console(file=screen, force_terminal=True, width=120))
+    proc = cli(*args)
+    assert proc.returncode == 0, proc.stderr
+    shown = screen.getvalue()
+    assert counted in shown and "3/3" in shown  # the bar reached every solve
+    monkeypatch.setattr(cli_module, "err_console", Console(file=io.StringIO(), force_terminal=False))
+    assert cli(*args).returncode == 0 and cli_module.err_console.file.getvalue() == ""  # no terminal, no bar
