@@ -182,6 +182,7 @@ def test_a_budget_drawn_uniformly_gives_the_hand_solved_draws(tmp_path):
     assert regions.loc["B", "baseline_breaks_min_coverage"] == pytest.approx(np.mean(b < 125))
     assert regions.loc["A", "binds_budget"] == 1.0  # every draw's money is all used
     assert result.summary["rules_binding"]["budget"] == 1.0
+    assert result.summary["weighted_shortfall_unit"] == "yuan, priority-weighted, summed over the years"
     assert result.summary["weighted_shortfall"]["mean"] == pytest.approx(np.where(b <= 100, 250 - 1.5 * b,
                                                                                   200 - b).mean())
 

@@ -14,8 +14,9 @@ its answer does not depend on where it ran) and gathers, in :class:`ScenarioResu
   baseline's mean transfer, the share of those draws in which each rule binds for the region,
   and the share in which the baseline and the optimum break each judged level there;
 - ``rules``: per rule, the draws in which it binds anywhere, as a count and a probability;
-- ``summary``: the scenario, the seed, the statuses, the shortfall's distribution, the binding
-  probabilities and how often the baseline and the optimum break each judged level.
+- ``summary``: the scenario, the seed, the statuses, the distribution of each draw's weighted
+  shortfall summed over the years (with its unit), the binding probabilities and how often the
+  baseline and the optimum break each judged level.
 
 Money in the instance's money_unit. The same seed gives the same draws and the same files.
 """
@@ -384,6 +385,7 @@ def _gather(found: list[DrawOutcome], job: _Job, scenario: Scenario, draws: int)
         "uncertain": {q: {k: v for k, v in d.model_dump().items() if v is not None} for q, d in spec.uncertain.items()},
         "status": statuses,
         "weighted_shortfall": _spread(total.to_numpy()),
+        "weighted_shortfall_unit": f"{inst.money_unit}, priority-weighted, summed over the years",
         "rules_binding": {r: binding_draws[r] / len(solved) if solved else None for r in rules},
         "breaks": {name: {"level": rule_named(name).value(job.judge),  # type: ignore[union-attr]
                           "formula_baseline": _draw_share([name in o.baseline_breaks and o.baseline_breaks[name].any()
