@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -320,46 +321,44 @@ def markdown(doc: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _failed(rec: dict[str, Any], columns: int) -> str:
-    return f"| {rec['case']} | {rec.get('size', '')} | error: {rec['error'][:120].replace('|', '/')} |" + " |" * columns
+def _kind_lines(cases: list[dict[str, Any]], kind: str, title: str, header: list[str],
+                cells: Callable[[dict[str, Any]], list[str]]) -> list[str]:
+    """A section of the records of ``kind``: ``title``, a table with columns case, size and
+    ``header``, one row per record from ``cells(record)`` (an error across the row)."""
+    records = [r for r in cases if _kind(r) == kind]
+    if not records:
+        return []
+    lines = ["", f"## {title}", "", "| " + " | ".join(["case", "size", *header]) + " |", "|" + "---|" * (len(header) + 2)]
+    for rec in records:
+        if "error" in rec:
+            lines.append(f"| {rec['case']} | {rec.get('size', '')} | error: {rec['error'][:120].replace('|', '/')} |"
+                         + " |" * (len(header) - 1))
+        else:
+            lines.append("| " + " | ".join([rec["case"], rec["size"], *cells(rec)]) + " |")
+    return lines
+
+
+def _statuses(rec: dict[str, Any]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in rec["status"].items())
 
 
 def _sweep_lines(cases: list[dict[str, Any]]) -> list[str]:
     """The sweep cases: one solve, the sweep cold, warm and warm on two workers (seconds and ÷ one solve)."""
-    sweeps = [r for r in cases if _kind(r) == "sweep"]
-    if not sweeps:
-        return []
-    lines = ["", "## Budget sweeps, warm against cold (seconds; ratio = ÷ one solve)", "",
-             "| case | size | points | one solve s | cold s | warm s | warm on 2 workers s | cold ratio | warm ratio | "
-             "warm ratio CPU | warm speed-up | largest difference warm | statuses |", "|" + "---|" * 13]
-    for rec in sweeps:
-        if "error" in rec:
-            lines.append(_failed(rec, 10))
-            continue
-        statuses = ", ".join(f"{n} {s}" for s, n in rec["status"].items())
-        lines.append(f"| {rec['case']} | {rec['size']} | {rec['points']} | {_f(rec['one_solve_seconds'], 3)} | "
-                     f"{_f(rec['cold_seconds'], 3)} | {_f(rec['warm_seconds'], 3)} | "
-                     f"{_f(rec['warm_2_workers_seconds'], 3)} | {_f(rec['cold_ratio'])} | {_f(rec['warm_ratio'])} | "
-                     f"{_f(rec['warm_ratio_cpu'])} | {_f(rec['warm_speedup'])} | "
-                     f"{rec['largest_difference_warm']:.1e} | {statuses} |")
-    return lines
+    return _kind_lines(
+        cases, "sweep", "Budget sweeps, warm against cold (seconds; ratio = ÷ one solve)",
+        ["points", "one solve s", "cold s", "warm s", "warm on 2 workers s", "cold ratio", "warm ratio",
+         "warm ratio CPU", "warm speed-up", "largest difference warm", "statuses"],
+        lambda rec: [str(rec["points"]), _f(rec["one_solve_seconds"], 3), _f(rec["cold_seconds"], 3),
+                     _f(rec["warm_seconds"], 3), _f(rec["warm_2_workers_seconds"], 3), _f(rec["cold_ratio"]),
+                     _f(rec["warm_ratio"]), _f(rec["warm_ratio_cpu"]), _f(rec["warm_speedup"]),
+                     f"{rec['largest_difference_warm']:.1e}", _statuses(rec)])
 
 
 def _draws_lines(cases: list[dict[str, Any]]) -> list[str]:
     """The draws cases: seconds on one and on two worker processes, and their speed-up."""
-    draws = [r for r in cases if _kind(r) == "draws"]
-    if not draws:
-        return []
-    lines = ["", "## Scenario draws, 1 against 2 worker processes", "",
-             "| case | size | draws | 1 worker s | 2 workers s | speed-up | s per draw (1 worker) | same tables | "
-             "statuses |", "|" + "---|" * 9]
-    for rec in draws:
-        if "error" in rec:
-            lines.append(_failed(rec, 6))
-            continue
-        statuses = ", ".join(f"{n} {s}" for s, n in rec["status"].items())
-        lines.append(f"| {rec['case']} | {rec['size']} | {rec['draws']} | {_f(rec['seconds_1_worker'], 3)} | "
-                     f"{_f(rec['seconds_2_workers'], 3)} | {_f(rec['speedup'])} | "
-                     f"{_f(rec['seconds_per_draw_1_worker'], 4)} | {'yes' if rec['identical'] else 'no'} | "
-                     f"{statuses} |")
-    return lines
+    return _kind_lines(
+        cases, "draws", "Scenario draws, 1 against 2 worker processes",
+        ["draws", "1 worker s", "2 workers s", "speed-up", "s per draw (1 worker)", "same tables", "statuses"],
+        lambda rec: [str(rec["draws"]), _f(rec["seconds_1_worker"], 3), _f(rec["seconds_2_workers"], 3),
+                     _f(rec["speedup"]), _f(rec["seconds_per_draw_1_worker"], 4),
+                     "yes" if rec["identical"] else "no", _statuses(rec)])
