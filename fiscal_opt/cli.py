@@ -450,12 +450,14 @@ def _print_scenarios(summary: dict) -> None:
     if summary["breaks"]:
         out_console.print("How often the judged levels are broken, in all draws (the optimum: in those that solved):")
         view = Table(show_edge=False, header_style="bold")
-        for column in ("judged", "level", "formula breaks", "optimum breaks", "infeasible"):
+        for column in ("judged", "level", "formula", "optimum", "infeasible", "out of reach"):
             view.add_column(column, justify="left" if column == "judged" else "right")
         for name, row in summary["breaks"].items():
             view.add_row(escape(name), f"{row['level']:g}", share(row["formula_baseline"]), share(row["optimum"]),
-                         share(row["optimum_infeasible"]))
+                         share(row["optimum_infeasible"]), share(row["out_of_reach"]))
         out_console.print(view)
+        out_console.print("Out of reach: some cell's need is above its fund ceiling (the central share cap), so no "
+                          "allocation meets the level there.", highlight=False)
 
 
 @app.command()

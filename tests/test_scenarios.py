@@ -173,7 +173,7 @@ def test_a_budget_drawn_uniformly_gives_the_hand_solved_draws(tmp_path):
     assert not draws["baseline_breaks_per_capita_floor"].any()
     breaks = result.summary["breaks"]
     assert breaks["min_coverage"] == {"level": 0.5, "formula_baseline": pytest.approx(np.mean(b < 125)),
-                                      "optimum": 1.0, "optimum_infeasible": 0.0}
+                                      "optimum": 1.0, "optimum_infeasible": 0.0, "out_of_reach": 0.0}
     assert breaks["per_capita_floor"]["formula_baseline"] == 0.0 and breaks["per_capita_floor"]["optimum"] == 1.0
     regions = result.regions.set_index("id")
     assert regions.loc["A", "transfer_mean"] == pytest.approx(np.minimum(b, 100).mean())
@@ -185,6 +185,25 @@ def test_a_budget_drawn_uniformly_gives_the_hand_solved_draws(tmp_path):
     assert result.summary["weighted_shortfall_unit"] == "yuan, priority-weighted, summed over the years"
     assert result.summary["weighted_shortfall"]["mean"] == pytest.approx(np.where(b <= 100, 250 - 1.5 * b,
                                                                                   200 - b).mean())
+
+
+def test_a_level_no_allocation_can_meet_is_out_of_reach_in_the_draws_where_it_is(tmp_path):
+    # local funding 0.3 of fiscal capacity 100·f, standard cost 100, central share cap 0.5: the
+    # ceiling is min(0.5·100, 100 − 30f) = 50 and coverage 0.7 needs 70 − 30f, above it when f < 2/3
+    spec = two_regions()
+    spec["services"]["basic"] |= {"local_share": 0.3, "central_share_cap": 0.5}
+    inst = fo.load_instance(write_instance(tmp_path, spec))
+    scenario = load_scenario(_scenario(tmp_path, {
+        "name": "revenue", "seed": 3, "judge": {"min_coverage": 0.7},
+        "uncertain": {"fiscal_capacity": {"distribution": "uniform", "low": 0.4, "high": 1.0}}}))
+    result = run_scenarios(inst, None, scenario, 30)
+    f = draw(scenario.spec.uncertain["fiscal_capacity"], 3, "fiscal_capacity", np.array(["x", "x"]), 30)[:, 0]
+    assert 0 < np.mean(f < 2 / 3) < 1
+    assert list(result.draws["out_of_reach_min_coverage"]) == list(f < 2 / 3)
+    assert result.summary["breaks"]["min_coverage"]["out_of_reach"] == pytest.approx(np.mean(f < 2 / 3))
+    assert result.regions["out_of_reach_min_coverage"].to_numpy() == pytest.approx([np.mean(f < 2 / 3)] * 2)
+    # where it is out of reach, the optimum breaks it too
+    assert result.draws.loc[f < 2 / 3, "optimum_breaks_min_coverage"].all()
 
 
 def test_an_infeasible_draw_is_a_row_and_counted(tmp_path):
@@ -278,7 +297,9 @@ def test_the_command_prints_what_binds_and_what_breaks_and_refuses_bad_input(tmp
     proc = cli("scenarios", "instances/china-2020-provinces.yaml", "--scenarios",
                "instances/scenarios/migration-uncertainty.yaml", "--draws", "4")
     assert proc.returncode == 0, proc.stderr
-    assert "4 draws (seed" in proc.stdout and "binds in" in proc.stdout and "formula breaks" in proc.stdout
+    assert "4 draws (seed" in proc.stdout and "binds in" in proc.stdout and "out of reach" in proc.stdout
+    breaks = next(line for line in proc.stdout.splitlines() if line.strip().startswith("min_coverage"))
+    assert breaks.split()[1:3] == ["│", "0.3"] and breaks.count("%") == 4
     bad = cli("scenarios", "instances/china-2020-provinces.yaml", "--scenarios",
               str(_scenario(tmp_path, {"name": "s", "seed": 1})))
     assert bad.returncode == 2 and "give the number of draws" in bad.stderr

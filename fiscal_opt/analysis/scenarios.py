@@ -8,15 +8,17 @@ its answer does not depend on where it ran) and gathers, in :class:`ScenarioResu
 
 - ``draws``: one row per draw × year, the drawn national values, the columns of
   :func:`fiscal_opt.compare.compare`, the formula baseline's weighted shortfall, and whether the
-  baseline and the optimum break the judged levels (minimum coverage, per-capita floor) that year;
+  baseline and the optimum break the judged levels (minimum coverage, per-capita floor) that year,
+  and whether the judged minimum coverage is out of reach of any allocation (:func:`out_of_reach`);
 - ``regions``: per region × year, the mean and the 5th and 95th percentiles of the optimum's
   transfer (special fund plus incentive) and special fund over the draws that solved, the
   baseline's mean transfer, the share of those draws in which each rule binds for the region,
-  and the share in which the baseline and the optimum break each judged level there;
+  and the share in which the baseline and the optimum break each judged level there (and in
+  which the judged minimum coverage is out of reach there);
 - ``rules``: per rule, the draws in which it binds anywhere, as a count and a probability;
 - ``summary``: the scenario, the seed, the statuses, the distribution of each draw's weighted
   shortfall summed over the years (with its unit), the binding probabilities and how often the
-  baseline and the optimum break each judged level.
+  baseline and the optimum break each judged level (and how often it is out of reach).
 
 Money in the instance's money_unit. The same seed gives the same draws and the same files.
 """
@@ -205,8 +207,9 @@ class _Job:
 @dataclass
 class DrawOutcome:
     """One draw: its table rows, and per region × year (R, T) the optimum's transfer and special
-    fund (``None`` when it did not solve), the baseline's transfer, where each rule binds, and
-    where the baseline and the optimum break each judged level."""
+    fund (``None`` when it did not solve), the baseline's transfer, where each rule binds, where
+    the baseline and the optimum break each judged level, and where the judged minimum coverage
+    is out of reach."""
 
     draw: int
     status: str
@@ -218,6 +221,7 @@ class DrawOutcome:
     baseline_breaks: dict[str, np.ndarray]
     optimum_breaks: dict[str, np.ndarray] | None
     binding_rules: list[str]
+    out_of_reach: dict[str, np.ndarray]
 
 
 def breaks(p: Params, judge: Policy, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
@@ -233,6 +237,17 @@ def breaks(p: Params, judge: Policy, x: np.ndarray, y: np.ndarray) -> dict[str, 
         mean = o.national_per_capita[None, :]
         found["per_capita_floor"] = floor.value(judge) * mean - o.per_capita > TOLERANCE * mean  # type: ignore
     return found
+
+
+def out_of_reach(p: Params, judge: Policy) -> dict[str, np.ndarray]:
+    """Where the judged minimum coverage cannot be met by any allocation: a cell whose need
+    τ·C − L is above its fund ceiling (the gap capped at the central share), so its region
+    breaks the level whatever the money. (R, T) masks; empty when minimum coverage is not judged."""
+    coverage = rule_named("min_coverage")
+    if not coverage.active(judge):  # type: ignore[union-attr]
+        return {}
+    need = np.nan_to_num(coverage.need(p, judge), nan=-np.inf)  # type: ignore[union-attr]
+    return {"min_coverage": (need - p.ceiling > TOLERANCE * np.maximum(p.standard_cost, 1e-12)).any(axis=1)}
 
 
 PRICE_BINDS = 1e-9
@@ -282,6 +297,7 @@ def _outcome(d: int, status: str, rows: list[dict], p: Params, job: _Job, base: 
     baseline_breaks = breaks(p, job.judge, *base) if base is not None else {}
     optimum_breaks = breaks(p, job.judge, *optimum) if optimum is not None else None
     shortfall = shortfall_value(p, job.policy, base[0]) if base is not None else None
+    unreachable = out_of_reach(p, job.judge)
     national = {f"drawn_{q}": float(job.drawn[q][d][0]) for q in job.national}
     for t, row in enumerate(rows):
         row.update({"draw": d + 1, **national})
@@ -290,12 +306,14 @@ def _outcome(d: int, status: str, rows: list[dict], p: Params, job: _Job, base: 
             if name in baseline_breaks:
                 row[f"baseline_breaks_{name}"] = bool(baseline_breaks[name][:, t].any())
                 row[f"optimum_breaks_{name}"] = bool(optimum_breaks[name][:, t].any()) if optimum_breaks else None
+        for name, mask in unreachable.items():
+            row[f"out_of_reach_{name}"] = bool(mask[:, t].any())
     binds = binds or {}
     return DrawOutcome(d, status, rows,
                        None if optimum is None else optimum[0].sum(axis=1) + optimum[1],
                        None if optimum is None else optimum[0].sum(axis=1),
                        None if base is None else base[0].sum(axis=1) + base[1],
-                       binds, baseline_breaks, optimum_breaks, list(binds))
+                       binds, baseline_breaks, optimum_breaks, list(binds), unreachable)
 
 
 @dataclass
@@ -352,7 +370,8 @@ def _gather(found: list[DrawOutcome], job: _Job, scenario: Scenario, draws: int)
     lead = ["draw", *(f"drawn_{q}" for q in job.national)]
     shape = (len(ids), T)
     table = pd.DataFrame(rows, columns=table_columns(rows, lead + COLUMNS + [
-        c for c in dict.fromkeys(k for row in rows for k in row) if c.startswith(("baseline_", "optimum_"))]))
+        c for c in dict.fromkeys(k for row in rows for k in row) if c.startswith(("baseline_", "optimum_",
+                                                                                   "out_of_reach_"))]))
     solved = [o for o in found if o.transfer is not None]
     regions = inst.regions[["id", "name", "group", "year"]].reset_index(drop=True)
     stats: dict[str, np.ndarray] = {}
@@ -371,6 +390,9 @@ def _gather(found: list[DrawOutcome], job: _Job, scenario: Scenario, draws: int)
         stats[f"baseline_breaks_{name}"] = _share([o.baseline_breaks[name] for o in found if name in o.baseline_breaks],
                                                   shape)
         stats[f"optimum_breaks_{name}"] = _share([o.optimum_breaks[name] for o in solved], shape)
+        if any(name in o.out_of_reach for o in found):
+            stats[f"out_of_reach_{name}"] = _share([o.out_of_reach[name] for o in found if name in o.out_of_reach],
+                                                   shape)
     regions = pd.concat([regions, pd.DataFrame({k: v.reshape(-1) for k, v in stats.items()})], axis=1)
     binding_draws = {rule: sum(bool(o.binds.get(rule, np.zeros(1, bool)).any()) for o in solved) for rule in rules}
     rule_table = pd.DataFrame({"rule": rules, "draws_binding": [binding_draws[r] for r in rules],
@@ -391,7 +413,9 @@ def _gather(found: list[DrawOutcome], job: _Job, scenario: Scenario, draws: int)
                           "formula_baseline": _draw_share([name in o.baseline_breaks and o.baseline_breaks[name].any()
                                                            for o in found]),
                           "optimum": _draw_share([o.optimum_breaks[name].any() for o in solved]),
-                          "optimum_infeasible": statuses.get("infeasible", 0) / draws}
+                          "optimum_infeasible": statuses.get("infeasible", 0) / draws,
+                          "out_of_reach": _draw_share([bool(o.out_of_reach[name].any()) for o in found
+                                                       if name in o.out_of_reach])}
                    for name in judged},
     }
     return ScenarioResult(table, regions, rule_table, summary)
