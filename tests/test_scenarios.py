@@ -257,8 +257,8 @@ def test_what_the_instance_cannot_carry_is_refused_before_solving(tmp_path, spec
 
 def test_draws_on_two_processes_are_the_draws_of_one(tmp_path):
     inst = fo.load_instance(REPO / "instances" / "china-2020-provinces.yaml")
-    scenario = load_scenario(REPO / "instances" / "scenarios" / "migration-uncertainty.yaml")
-    one = run_scenarios(inst, None, scenario, 6)
+    scenario = fo.load_scenario(REPO / "instances" / "scenarios" / "migration-uncertainty.yaml")
+    one = fo.run_scenarios(inst, None, scenario, 6)
     two = run_scenarios(inst, None, scenario, 6, executor=LocalExecutor(2))
     pd.testing.assert_frame_equal(one.draws, two.draws)
     pd.testing.assert_frame_equal(one.regions, two.regions)
