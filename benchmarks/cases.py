@@ -10,6 +10,11 @@ max_min_coverage (three LP stages with the tie-break) — and, at 2,850 and 10,0
 — the rules policy with coverage valued in three bands (model v2's ``coverage_value``: a shortfall
 column per band).
 
+Besides single solves (``kind`` ``solve``): ``sweep`` cases time a 20-point budget sweep (100 % to
+138 % of the instance's own budget) warm against cold, and ``draws`` cases time Monte Carlo draws of
+benchmarks/scenarios/migration.yaml on 1 and on 2 worker processes (policy ``draws``: min_coverage
+and per_capita_floor, without hold-harmless, which a draw of fewer migrants makes infeasible).
+
 ``quick`` cases make up ``--quick`` (CI's smoke run, well under a minute); ``optional`` cases run
 only when named with ``--cases`` (40,000 regions × 5 years).
 """
@@ -21,6 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = Path(__file__).resolve().parent / "policies"
+SCENARIO = Path(__file__).resolve().parent / "scenarios" / "migration.yaml"
 PROVINCES = ROOT / "instances" / "china-2020-provinces.yaml"
 SERVICES = 4
 SEED = 0
@@ -37,6 +43,8 @@ class Case:
     services: int = SERVICES
     quick: bool = False
     optional: bool = False
+    kind: str = "solve"          # "solve", "sweep" (warm against cold) or "draws" (1 against 2 workers)
+    count: int = 0               # sweep points or draws
 
     @property
     def policy_file(self) -> Path:
@@ -59,6 +67,10 @@ def _registry() -> dict[str, Case]:
                               quick=(regions, years) == (330, 1), optional=regions == 40000 and years == 5))
         if regions in (2850, 10000):
             cases.append(Case(f"r{regions}-y{years}-bands", "bands", regions, years))
+    cases += [Case("sweep-r330-y1", "rules", 330, 1, quick=True, kind="sweep", count=20),
+              Case("sweep-r2850-y5", "rules", 2850, 5, kind="sweep", count=20),
+              Case("draws-r330-y1", "draws", 330, 1, quick=True, kind="draws", count=20),
+              Case("draws-r330-y5", "draws", 330, 5, kind="draws", count=200)]
     return {c.name: c for c in cases}
 
 

@@ -23,6 +23,8 @@ _EXPORTS = {
     "to_pyomo": "fiscal_opt.api",
     "check": "fiscal_opt.io.check",
     "sweep": "fiscal_opt.analysis.sweeps",
+    "load_scenario": "fiscal_opt.io.scenario",
+    "run_scenarios": "fiscal_opt.analysis.scenarios",
     "design_formula": "fiscal_opt.analysis.design",
     "Instance": "fiscal_opt.io.instance",
     "Policy": "fiscal_opt.io.instance",
