@@ -274,8 +274,30 @@ def markdown(doc: dict[str, Any]) -> str:
              f"Machine: {m['cores']} cores ({m['cores_available']} available), {m['cpu']}, {m['memory_gb']} GB; "
              f"{m['os']}; Python {m['python']}; HiGHS {pk.get('HiGHS')} (highspy {pk.get('highspy')}), "
              f"Pyomo {pk.get('pyomo')}, numpy {pk.get('numpy')}, scipy {pk.get('scipy')}, pandas {pk.get('pandas')}; "
-             f"fiscal-opt {pk.get('fiscal-opt')} at {m['git']}; load average at start {m['load_average']}.", "",
-             "Ratio = our end-to-end time (load + validate through report writing, in-process, imports "
+             f"fiscal-opt {pk.get('fiscal-opt')} at {m['git']}; load average at start {m['load_average']}."]
+    lines += _solve_lines(doc["cases"], doc["phases"])
+    lines += _sweep_lines(doc["cases"]) + _draws_lines(doc["cases"])
+    lines += ["", "## Command line (Python start-up included)", "", "| command | best s | median s | runs | exit |",
+              "|---|---|---|---|---|"]
+    for rec in doc["cli"].values():
+        lines.append(f"| `{rec['command']}` | {_f(rec['best_seconds'], 3)} | {_f(rec['median_seconds'], 3)} | "
+                     f"{rec['runs']} | {rec['exit_code']} |")
+    lines += ["", "## Targets (measured, not asserted)", "", "| target | case | measured | met |", "|---|---|---|---|"]
+    for t in doc["targets"]:
+        measured = (f"{_f(t['seconds'], 3)} s" if "seconds" in t else f"ratio {_f(t['ratio'])}" +
+                    (f", peak {_f(t['peak_mb'], 0)} MiB" if "peak_mb" in t else ""))
+        met = {True: "yes", False: "no", None: "–"}[t["met"]]
+        lines.append(f"| {t['target']} | {t['case']} | {measured} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def _solve_lines(cases: list[dict[str, Any]], phases: list[str]) -> list[str]:
+    """The sections of the single solves (headline table, phases, memory, stages): none when the run
+    has no single solve."""
+    solves = [r for r in cases if _kind(r) == "solve"]
+    if not solves:
+        return []
+    lines = ["", "Ratio = our end-to-end time (load + validate through report writing, in-process, imports "
              "excluded) ÷ HiGHS's own run time on the identical primary LP read from MPS, same options. "
              "`our HiGHS` sums HiGHS's run time over our stages (primary, max-min second stage, tie-break). "
              "`ratio CPU` is the same ratio in CPU seconds of the process, which a shared machine disturbs less. "
@@ -283,11 +305,10 @@ def markdown(doc: dict[str, Any]) -> str:
              "in the same process a moment earlier, so a machine whose speed drifts between the two solves "
              "(seen on 2026-11-30 at 2,850 × 5: the same LP and iteration count, 13.7 s in our primary stage "
              "and 9.7 s in the reference minutes later) does not move it. `ratio w/o reports` leaves out the "
-             "phases that draw the charts and pages and write the workbook (`report`, `xlsx`: about 2-5 s "
+             "phases that draw the charts and pages and write the workbook (`report`, `xlsx`: 2-7 s "
              "at any size), so that a case whose LP takes a second is not judged by its charts.",
              "", "| case | size | policy | LP rows × cols (nnz) | algorithm | stages | end-to-end s | our HiGHS s | "
              "reference HiGHS s | ratio | ratio CPU | ratio own | ratio w/o reports | peak MiB |", "|" + "---|" * 14]
-    solves = [r for r in doc["cases"] if _kind(r) == "solve"]
     for rec in solves:
         if "error" in rec:
             lines.append(f"| {rec['case']} | {rec.get('size', '')} | {rec.get('policy', '')} | "
@@ -302,15 +323,15 @@ def markdown(doc: dict[str, Any]) -> str:
                      f"{_f(own_ratio(rec))} | {_f(solve_ratio(rec))} | {_f(rec['peak_mb'], 0)} |")
     ok = [r for r in solves if "error" not in r]
     lines += ["", "## Phases (seconds, exclusive)", "",
-              "| case | " + " | ".join(doc["phases"]) + " |", "|" + "---|" * (len(doc["phases"]) + 1)]
+              "| case | " + " | ".join(phases) + " |", "|" + "---|" * (len(phases) + 1)]
     for rec in ok:
         lines.append(f"| {rec['case']} | " + " | ".join(_f(rec["phases"].get(p, {}).get("seconds"), 3)
-                                                         for p in doc["phases"]) + " |")
+                                                         for p in phases) + " |")
     lines += ["", "## Peak resident memory per phase (MiB)", "",
-              "| case | " + " | ".join(doc["phases"]) + " |", "|" + "---|" * (len(doc["phases"]) + 1)]
+              "| case | " + " | ".join(phases) + " |", "|" + "---|" * (len(phases) + 1)]
     for rec in ok:
         lines.append(f"| {rec['case']} | " + " | ".join(_f(rec["phases"].get(p, {}).get("peak_mb"), 0)
-                                                         for p in doc["phases"]) + " |")
+                                                         for p in phases) + " |")
     lines += ["", "## Solver stages", "", "| case | stage | algorithm | HiGHS s | simplex it. | ipm it. | rows |",
               "|---|---|---|---|---|---|---|"]
     for rec in ok:
@@ -322,19 +343,7 @@ def markdown(doc: dict[str, Any]) -> str:
         if ref:
             lines.append(f"| {rec['case']} | *reference (MPS)* | {ref['solver']} | {_f(ref['highs_seconds'], 3)} | "
                          f"{ref['simplex_iterations']} | {ref['ipm_iterations']} | {rec['lp'].get('rows', '–')} |")
-    lines += _sweep_lines(doc["cases"]) + _draws_lines(doc["cases"])
-    lines += ["", "## Command line (Python start-up included)", "", "| command | best s | median s | runs | exit |",
-              "|---|---|---|---|---|"]
-    for rec in doc["cli"].values():
-        lines.append(f"| `{rec['command']}` | {_f(rec['best_seconds'], 3)} | {_f(rec['median_seconds'], 3)} | "
-                     f"{rec['runs']} | {rec['exit_code']} |")
-    lines += ["", "## Targets (measured, not asserted)", "", "| target | case | measured | met |", "|---|---|---|---|"]
-    for t in doc["targets"]:
-        measured = (f"{_f(t['seconds'], 3)} s" if "seconds" in t else f"ratio {_f(t['ratio'])}" +
-                    (f", peak {_f(t['peak_mb'], 0)} MiB" if "peak_mb" in t else ""))
-        met = {True: "yes", False: "no", None: "–"}[t["met"]]
-        lines.append(f"| {t['target']} | {t['case']} | {measured} | {met} |")
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def _kind_lines(cases: list[dict[str, Any]], kind: str, title: str, header: list[str],
