@@ -25,6 +25,7 @@ _EXPORTS = {
     "sweep": "fiscal_opt.analysis.sweeps",
     "load_scenario": "fiscal_opt.io.scenario",
     "run_scenarios": "fiscal_opt.analysis.scenarios",
+    "robust_plan": "fiscal_opt.analysis.plan",
     "design_formula": "fiscal_opt.analysis.design",
     "Instance": "fiscal_opt.io.instance",
     "Policy": "fiscal_opt.io.instance",

@@ -411,11 +411,7 @@ def scenarios(
             result.write(out)
     except FiscalOptError as exc:
         _fail(exc)
-    if quiet:
-        return
-    _print_scenarios(result.summary)
-    if out is not None:
-        out_console.print(f"Results written to [bold]{escape(str(out))}[/]")
+    _show_run(_print_scenarios, result.summary, out, quiet)
 
 
 @app.command("design-formula")
@@ -482,6 +478,75 @@ def _print_scenarios(summary: dict) -> None:
         out_console.print(view)
         out_console.print("Out of reach: some cell's need is above its fund ceiling (the central share cap), so no "
                           "allocation meets the level there.", highlight=False)
+
+
+@app.command()
+def plan(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    scenarios_file: Annotated[Path, typer.Option("--scenarios", help="Scenario file (YAML): the draws, and under "
+                                                 "plan: the risk weight λ and the CVaR level α (docs/scenarios.md).")],
+    draws: Annotated[Optional[int], typer.Option(help="Number of draws (default: the scenario file's draws).")]
+    = None,
+    policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for plan.csv, draws.csv and summary.json.")] = None,
+    method: Annotated[str, typer.Option(help="HiGHS method: choose, simplex or ipm.")] = "choose",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    set_: SetOption = None,
+) -> None:
+    """A robust plan: one first-year allocation for every draw, later years adapting to each, that
+    minimises the expected weighted shortfall plus λ·CVaR_α of it; set beside the mean-forecast plan."""
+    from .errors import FiscalOptError
+
+    try:
+        import fiscal_opt as fo
+        from .analysis.plan import robust_plan
+        from .io.scenario import load_scenario
+
+        if out is not None:
+            from .report.write import check_out_folder
+
+            check_out_folder(out)
+        inst, _, policies = _load_files(instance, [policy] if policy is not None else [], set_)
+        scenario = load_scenario(scenarios_file)
+        with _working("Solving the plan over every draw", quiet):
+            result = robust_plan(inst, policies[0] if policies else None, scenario, draws,
+                                 fo.SolverOptions(method=method))
+        if out is not None:
+            result.write(out)
+    except FiscalOptError as exc:
+        _fail(exc)
+    _show_run(_print_plan, result.summary, out, quiet)
+
+
+def _show_run(show: Callable[[dict], None], summary: dict, out: Path | None, quiet: bool) -> None:
+    """Print a run's ``summary`` with ``show`` and where its files went, unless ``quiet``."""
+    if quiet:
+        return
+    show(summary)
+    if out is not None:
+        out_console.print(f"Results written to [bold]{escape(str(out))}[/]")
+
+
+def _print_plan(summary: dict) -> None:
+    """The two plans judged over the draws, and the size of the plan's LP."""
+    lp = summary["lp"]
+    out_console.print(f"{escape(summary['scenario'])}: {summary['draws']:,} draws (seed {summary['seed']}) under "
+                      f"{escape(summary['policy'])}; first year {summary['first_year']} shared, λ = "
+                      f"{summary['risk_weight']:g}, α = {summary['alpha']:g}", highlight=False)
+    view = Table(show_edge=False, header_style="bold", title=f"weighted shortfall ({escape(summary['unit'])})")
+    for column in ("plan", "expected", f"CVaR {summary['alpha']:g}", "worst", "rules bend", "infeasible",
+                   "min coverage missed"):
+        view.add_column(column, justify="left" if column == "plan" else "right")
+    for name, key in (("robust", "robust_plan"), ("mean forecast", "mean_forecast_plan")):
+        row = summary[key]
+        view.add_row(name, _number(row["expected_shortfall"]), _number(row["cvar_shortfall"]),
+                     _number(row["worst_shortfall"]), f"{row['draws_bending_rules']:,}",
+                     f"{row['draws_infeasible']:,}", f"{row['draws_missing_min_coverage']:,}")
+    out_console.print(view)
+    out_console.print(f"The plan's LP: {lp['rows']:,} rows × {lp['cols']:,} columns ({lp['nnz']:,} nonzeros), "
+                      f"built in {lp['build_seconds']:.2f} s, solved in {lp['solve_seconds']:.2f} s. Expected and "
+                      "tail shortfall are over the draws that can be solved; a draw counts as bending when a "
+                      "rule must bend for the shared first year.", highlight=False)
 
 
 @app.command()

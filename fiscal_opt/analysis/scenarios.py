@@ -334,6 +334,52 @@ class ScenarioResult:
                             {"summary.json": self.summary})
 
 
+def _draw_count(scenario: Scenario, draws: int | None) -> int:
+    draws = draws if draws is not None else scenario.spec.draws
+    if draws is None:
+        raise InputError(Problem("--draws", "", f"give the number of draws: --draws N, or draws: in "
+                                 f"{scenario.shown_as}"))
+    return draws
+
+
+def _job(instance: Instance, policy: Policy | None, scenario: Scenario, draws: int | None,
+         options: SolverOptions | None) -> _Job:
+    """What every draw of ``scenario`` shares: the policy with the scenario's changes, the judged
+    levels, the fixed changes and the drawn values (checked against the instance first)."""
+    draws = _draw_count(scenario, draws)
+    policy = changed_policy(policy or instance.policy or Policy(), scenario)
+    _check_fits(scenario, instance, draws)
+    fixed = {q: float(getattr(scenario.spec.changes, q)) for q in QUANTITIES
+             if getattr(scenario.spec.changes, q) is not None}
+    national = tuple(q for q, dist in scenario.spec.uncertain.items() if dist.by == "national")
+    return _Job(instance, policy, judge_policy(policy, scenario), fixed, _draw_values(scenario, instance, draws),
+                national, options)
+
+
+@dataclass(frozen=True)
+class Draws:
+    """The instances of a scenario's draws, for a computation over all of them at once (the robust plan)."""
+
+    policy: Policy
+    """The policy with the scenario's ``changes.policy``."""
+    judge: Policy
+    """The judged levels (:func:`judge_policy`)."""
+    instances: list[Instance]
+    """One instance per draw."""
+    mean: Instance
+    """The instance at the mean of the drawn values: the mean forecast."""
+
+
+def drawn_instances(instance: Instance, policy: Policy | None, scenario: Scenario, draws: int | None = None) -> Draws:
+    """Every draw of ``scenario`` applied to ``instance`` (:func:`apply`), and the mean forecast."""
+    job = _job(instance, policy, scenario, draws, None)
+    count = _draw_count(scenario, draws)
+    mean = {q: np.full(len(instance.region_ids), v) for q, v in job.fixed.items()} | \
+        {q: v.mean(axis=0) for q, v in job.drawn.items()}
+    return Draws(job.policy, job.judge, [apply(instance, job.values(d)) for d in range(count)],
+                 apply(instance, mean))
+
+
 def run_scenarios(instance: Instance, policy: Policy | None, scenario: Scenario, draws: int | None = None,
                   options: SolverOptions | None = None, *, executor: Executor | None = None,
                   progress: Callable[[], None] | None = None) -> ScenarioResult:
@@ -341,17 +387,8 @@ def run_scenarios(instance: Instance, policy: Policy | None, scenario: Scenario,
     ``instance`` under ``policy`` (default: the instance's own) on ``executor`` (default: this
     process); ``progress()`` after each draw. Raises :class:`~fiscal_opt.errors.InputError` for a
     scenario the instance cannot carry, before any solve."""
-    draws = draws if draws is not None else scenario.spec.draws
-    if draws is None:
-        raise InputError(Problem("--draws", "", f"give the number of draws: --draws N, or draws: in "
-                                 f"{scenario.shown_as}"))
-    policy = changed_policy(policy or instance.policy or Policy(), scenario)
-    _check_fits(scenario, instance, draws)
-    fixed = {q: float(getattr(scenario.spec.changes, q)) for q in QUANTITIES
-             if getattr(scenario.spec.changes, q) is not None}
-    national = tuple(q for q, dist in scenario.spec.uncertain.items() if dist.by == "national")
-    job = _Job(instance, policy, judge_policy(policy, scenario), fixed, _draw_values(scenario, instance, draws),
-               national, options)
+    job = _job(instance, policy, scenario, draws, options)
+    draws = _draw_count(scenario, draws)
     executor = executor or LocalExecutor(1)
     found = [chain[0] for chain in executor.run(_solve_draw, job, [[d] for d in range(draws)], progress)]
     return _gather(found, job, scenario, draws)

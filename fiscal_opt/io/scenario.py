@@ -13,7 +13,8 @@ Quantities (:data:`QUANTITIES`), each either fixed under ``changes`` or drawn un
 
 ``changes.policy`` changes keys of the policy (its rules) as a policy file writes them; ``judge``
 names the levels of minimum coverage and of the per-capita floor against which both the formula
-baseline and the optimum of each draw are judged. Flows of people between regions (origin,
+baseline and the optimum of each draw are judged; ``plan`` (``risk_weight`` λ, ``alpha`` α) is how
+``fiscal-opt plan`` weighs the tail of the draws' shortfall. Flows of people between regions (origin,
 destination, persons) are the next quantity this file is laid out for: they will come under a
 ``migration`` key of their own, which is refused until they exist.
 """
@@ -115,6 +116,15 @@ class Judge(Strict):
     per_capita_floor: Share | None = None
 
 
+class PlanSettings(Strict):
+    """How ``fiscal-opt plan`` weighs the tail of the draws' shortfall: it minimises the expected
+    weighted shortfall plus ``risk_weight`` (λ) times its CVaR at level ``alpha`` (α), the mean of
+    the worst (1 − α) share of the draws."""
+
+    risk_weight: Annotated[float, Field(strict=True, ge=0, le=1000, allow_inf_nan=False)] = 1.0
+    alpha: Annotated[float, Field(strict=True, ge=0, lt=1, allow_inf_nan=False)] = 0.9
+
+
 class ScenarioFile(Strict):
     """The top level of a scenario file."""
 
@@ -125,6 +135,7 @@ class ScenarioFile(Strict):
     changes: Changes = Changes()
     uncertain: dict[Quantity, Distribution] = {}
     judge: Judge = Judge()
+    plan: PlanSettings = PlanSettings()
     migration: Any = None
 
     @field_validator("migration")
