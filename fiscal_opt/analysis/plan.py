@@ -42,7 +42,6 @@ from ..errors import InfeasibleError, InputError, Problem, SolverError
 from ..io.instance import Instance, Policy
 from ..io.scenario import Scenario
 from ..model.build import Formulation
-from ..model.coverage_value import shortfall_value
 from ..model.lp import INF, LinearProgram
 from ..model.objectives import first_stage
 from ..solver.highs import DirectHighs
@@ -247,7 +246,8 @@ def evaluate(forms: list[Formulation], cells: tuple[np.ndarray, np.ndarray], fir
         x[f.cell_r, f.cell_s, f.cell_t] = values[f.x_cols] * f.scale.money
         y = np.zeros(p.formula_incentive.shape)
         y[f.pay_r, f.pay_t] = values[f.y_cols] * f.scale.money
-        loss[n] = float(shortfall_value(p, f.policy, x).sum())
+        shortfall, constant = f.objectives["shortfall"]
+        loss[n] = float(shortfall @ values + constant) * f.scale.money
         slack = f.objectives["penalty"][0] > 0
         bends[n] = bool(slack.any() and values[slack].max() > BENDS)
         found = breaks(p, judge, x, y).get("min_coverage")
