@@ -11,6 +11,7 @@ as markup or an emoji code, and a name of a million characters prints at once, s
 from __future__ import annotations
 
 import math
+import inspect
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -668,6 +669,16 @@ def _benchmark_suite():  # noqa: ANN202 - the module benchmarks.suite
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     return importlib.import_module("benchmarks.suite")
+
+
+def _short_help(callback: Callable[..., None]) -> str:
+    """A command's line in ``fiscal-opt --help``: the first paragraph of its docstring on one line
+    (Typer's list keeps the docstring's line breaks)."""
+    return " ".join(inspect.cleandoc(callback.__doc__ or "").split("\n\n")[0].split())
+
+
+for _command in app.registered_commands:
+    _command.short_help = _command.short_help or _short_help(_command.callback)
 
 
 def main() -> None:
