@@ -243,6 +243,27 @@ def test_summary_speaks_in_sentences_with_units(china):
     assert all(t.units.startswith(("Units:", "Unit-free")) for t in page.tables)
 
 
+def test_the_gap_closed_is_measured_as_the_policy_measures_it(china):
+    """The flagship's policy values coverage in bands: the share of the gap closed is the valued one,
+    which the optimum minimises (77.5 % against the formula's 76.9 %); by the plain weighted gap the
+    formula would look better (62.2 % against 62.0 %), which is not what the policy asks for."""
+    from fiscal_opt.model.coverage_value import shortfall_value
+
+    p, policy = china.params, china.policy
+    whole = shortfall_value(p, policy, np.zeros_like(p.gap)).sum()
+    closed = 1 - shortfall_value(p, policy, china.solution.special_fund).sum() / whole
+    formula = 1 - shortfall_value(p, policy, china.baseline_special_fund).sum() / whole
+    assert closed > formula
+    page = content.build_page(china, "en")
+    assert any(f"It closes {closed:.1%} of the fundable gap in basic services as the policy values it" in s
+               and f"the factor formula: {formula:.1%}" in s for s in page.summary)
+    assert ("Valued shortfall closed", f"{closed:.1%}") == page.facts[1][:2]
+    v1 = fo.solve(fo.load_instance(DEMO), fo.load_policy(REPO / "models" / "v1-efficiency.yaml"))
+    plain = content.build_page(v1, "en")                         # no bands: the priority-weighted gap
+    assert v1.policy.coverage_value is None and plain.facts[1][0] == "Weighted shortfall closed"
+    assert any("of the priority-weighted fundable gap" in s for s in plain.summary)
+
+
 def test_soft_rule_bends_are_reported(china):
     import dataclasses
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from ..model.coverage_value import shortfall_value
 from . import charts
 from .labels import (GROUP_NAMES, RULE_NAMES, STATUS_NAMES, Labels, column_decimals, money, named, ratio, region_names, share,
                      signed)
@@ -139,11 +140,19 @@ def result_charts(result: Result, lab: Labels) -> list[Chart]:
 
 
 def _cell_totals(result: Result) -> dict[str, float]:
-    """Gap closed, weighted, at the optimum and under the formula; lowest coverage before, formula, optimum."""
+    """Gap closed at the optimum and under the formula, by the policy's own measure (the priority-
+    weighted gap, or with ``coverage_value`` the gap valued band by band); lowest coverage before,
+    formula, optimum."""
     a = result.allocations
-    weighted_gap = float((a["weight"] * a["gap"]).sum())
-    formula_weighted = float((a["weight"] * (a["gap"] - a["baseline_special_fund"])).sum())
-    optimum_weighted = float((a["weight"] * a["shortfall"]).sum())
+    if result.policy.coverage_value is not None:
+        p, policy = result.params, result.policy
+        weighted_gap = float(shortfall_value(p, policy, np.zeros_like(p.gap)).sum())
+        formula_weighted = float(shortfall_value(p, policy, result.baseline_special_fund).sum())
+        optimum_weighted = float(shortfall_value(p, policy, result.solution.special_fund).sum())
+    else:
+        weighted_gap = float((a["weight"] * a["gap"]).sum())
+        formula_weighted = float((a["weight"] * (a["gap"] - a["baseline_special_fund"])).sum())
+        optimum_weighted = float((a["weight"] * a["shortfall"]).sum())
     cost = a["standard_cost"].where(a["standard_cost"] > 0)
     return {"closed": 1 - optimum_weighted / weighted_gap if weighted_gap > 0 else float("nan"),
             "formula_closed": 1 - formula_weighted / weighted_gap if weighted_gap > 0 else float("nan"),
@@ -162,7 +171,8 @@ def key_figures(result: Result, lab: Labels) -> list[tuple[str, str, str]]:
     paid = sum(v or 0.0 for v in s["incentive_paid"].values())
     return [
         (lab("kpi_budget"), f"{money(fund, 0)} {lab.unit}", f"{lab('kpi_incentive')}: {money(paid, 0)} {lab.unit}"),
-        (lab("kpi_shortfall"), share(cells["closed"]), lab("formula_vs", value=share(cells["formula_closed"]))),
+        (lab("kpi_valued" if result.policy.coverage_value is not None else "kpi_shortfall"), share(cells["closed"]),
+         lab("formula_vs", value=share(cells["formula_closed"]))),
         (f"{lab('kpi_gini')} ({first})", ratio(gini["optimum"]["gini"]),
          lab("before_arrow", before=ratio(gini["before"]["gini"]), after=ratio(gini["optimum"]["gini"]))
          + " · " + lab("formula_vs", value=ratio(gini["baseline"]["gini"]))),
@@ -185,7 +195,7 @@ def summary_sentences(result: Result, lab: Labels, names: pd.Series) -> list[str
     if unallocated > 1e-6 * max(fund, 1.0):
         out.append(lab("s_unallocated", amount=money(unallocated), unit=unit))
     cells = _cell_totals(result)
-    out.append(lab("s_buys", before=share(cells["min_before"]), after=share(cells["min_after"]),
+    out.append(lab("s_buys_valued" if result.policy.coverage_value is not None else "s_buys", before=share(cells["min_before"]), after=share(cells["min_after"]),
                    min_formula=share(cells["min_formula"]), closed=share(cells["closed"]),
                    formula=share(cells["formula_closed"])))
     out.append(_gainers_sentence(result, lab, names))

@@ -42,6 +42,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "kpi_incentive": ("Incentive paid, all years", "激励资金（各年合计）"),
     "kpi_gini": ("Gini of resources per head", "人均财力基尼系数"),
     "kpi_shortfall": ("Weighted shortfall closed", "加权缺口弥合比例"),
+    "kpi_valued": ("Valued shortfall closed", "价值加权缺口弥合比例"),
     "kpi_min_coverage": ("Lowest coverage of a service", "最低服务保障率"),
     "before_arrow": ("before {before} → {after}", "转移前 {before} → {after}"),
     "formula_vs": ("formula {value}", "因素法 {value}"),
@@ -57,6 +58,13 @@ TEXT: dict[str, tuple[str, str]] = {
                "transfers and {min_formula} under the formula.",
                "优先级加权的基本公共服务可弥补缺口弥合了{closed}（因素法为{formula}）；各地区各项服务中最低保障率为"
                "{after}，转移支付前为{before}，因素法为{min_formula}。"),
+    "s_buys_valued": ("It closes {closed} of the fundable gap in basic services as the policy values it (priority "
+                      "weights, and coverage valued band by band, the lowest bands first; the factor formula: "
+                      "{formula}); the lowest coverage of any service in any region is {after}, against {before} "
+                      "before transfers and {min_formula} under the formula.",
+                      "按政策的估值（优先级权重，保障率分段计值、低段优先）计算，基本公共服务可弥补缺口弥合了{closed}"
+                      "（因素法为{formula}）；各地区各项服务中最低保障率为{after}，转移支付前为{before}，"
+                      "因素法为{min_formula}。"),
     "s_gainers": ("Against the factor formula the largest gains go to {gainers}; the largest cuts fall on {losers}.",
                   "与因素法相比，增加最多的是{gainers}；减少最多的是{losers}。"),
     "s_nochange": ("The allocation is the factor formula's to within 0.5 % in every region.",
