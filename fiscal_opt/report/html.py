@@ -126,6 +126,5 @@ _PROLOG = re.compile(r"^.*?(?=<svg)", re.S)
 def svg(figure: Figure) -> str:
     """``figure`` as inline SVG markup (text as text, drawn with the page's font)."""
     buffer = io.StringIO()
-    with charts.style():
-        figure.savefig(buffer, format="svg", metadata={"Date": None})
+    charts.save(figure, buffer, "svg", {"Date": None})
     return _PROLOG.sub("", buffer.getvalue(), count=1)

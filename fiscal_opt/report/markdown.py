@@ -80,6 +80,5 @@ def table_markdown(table: Table) -> list[str]:
 def png(figure: Figure) -> bytes:
     """``figure`` as PNG bytes (150 dpi), the same bytes for the same figure."""
     buffer = io.BytesIO()
-    with charts.style():
-        figure.savefig(buffer, format="png", metadata={"Software": None})
+    charts.save(figure, buffer, "png", {"Software": None})
     return buffer.getvalue()
