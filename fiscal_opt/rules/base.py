@@ -27,11 +27,13 @@ import numpy as np
 from pydantic import ValidationError
 
 from ..errors import Problem
+from ..model.capacity import covered
 from .settings import Level
 
 if TYPE_CHECKING:
     from ..io.instance import Instance, Policy
     from ..model.build import Formulation
+    from ..model.capacity import CapacityPlan
     from ..model.params import Params
 
 
@@ -57,13 +59,22 @@ class Outcome:
     """An allocation in the instance's terms, with the quantities rules are written in.
 
     ``x`` special fund (R, S, T) and ``y`` incentives (R, T), money_unit; ``budget`` the special
-    fund per year it is judged against (the instance's, or what a ``min_budget`` answer spent).
+    fund per year it is judged against (the instance's, or what a ``min_budget`` answer spent);
+    ``plan`` what it does with places (MODEL-v2 §11; ``None`` without places, or when the allocation
+    comes without a plan of places).
     """
 
     params: Params
     x: np.ndarray
     y: np.ndarray
     budget: np.ndarray | None
+    plan: CapacityPlan | None = None
+
+    @cached_property
+    def covered(self) -> np.ndarray:
+        """Money of each cell's standard cost covered (R, S, T), money_unit: L + x, or for a service
+        with places c·κ·q, the standard cost of the people served (MODEL-v2 §11)."""
+        return covered(self.params, self.x, None if self.plan is None else self.plan.served)
 
     @cached_property
     def transfer(self) -> np.ndarray:
@@ -111,12 +122,17 @@ class Repair:
 
 
 class Probe(Protocol):
-    """What a repair may ask: the instance's parameters, and whether a variant policy is feasible."""
+    """What a repair may ask: the instance's parameters, whether a variant policy is feasible, and the
+    least a variable block can sum to."""
 
     params: Params
 
     def feasible(self, policy: Policy) -> Outcome | None:
         """The allocation of ``policy`` on the instance, or ``None`` if it is infeasible."""
+
+    def least(self, policy: Policy, params: Params, block: str) -> np.ndarray | None:
+        """The values of variable block ``block`` (instance units, in its label order) in an
+        allocation of ``policy`` on ``params`` that makes their sum least, or ``None`` if infeasible."""
 
 
 class Rule:

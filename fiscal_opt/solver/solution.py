@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..model.capacity import CapacityPlan
+
 
 @dataclass(eq=False)
 class Solution:
@@ -22,7 +24,8 @@ class Solution:
     ``max_min_coverage`` and ``leximin_coverage`` (docs/model.md, "Soft rules").
     ``binding`` is (R, T): the names of the rules that hold with equality for each region-year.
     ``level_setters`` names, for the max-min objectives, the cells that set each coverage level and
-    whether a central share cap pins them.
+    whether a central share cap pins them. ``plan`` is what the solution does with places (MODEL-v2
+    §11): people served, places, places started and converted, capital grants; ``None`` without places.
     """
 
     status: str
@@ -40,3 +43,4 @@ class Solution:
     level_setters: list[dict] = field(default_factory=list)
     solver: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    plan: CapacityPlan | None = None
