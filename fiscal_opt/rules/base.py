@@ -43,6 +43,22 @@ def relative(violation: np.ndarray | float, size: np.ndarray | float) -> float:
     return float(v.max()) if v.size else 0.0
 
 
+def money_scale(p: Params) -> float:
+    """A typical cell's money (money_unit): the mean positive fund ceiling (else standard cost), the
+    LP's unit of money. Residuals of places and capital are measured against at least this, so that
+    the solver's rounding of amounts near 0 (10⁻⁹ of a cell) is not taken for a violation."""
+    for values in (p.ceiling, p.standard_cost):
+        positive = values[values > 0]
+        if positive.size:
+            return float(positive.mean())
+    return 1.0
+
+
+def persons_scale(p: Params) -> float:
+    """A typical region's residents (persons), the LP's unit of persons (see :func:`money_scale`)."""
+    return float(p.population.mean()) if p.population.size else 1.0
+
+
 BINDING_TOLERANCE = 1e-7
 """A row or column within this (relative to its size, at least 1, LP units) of a bound binds."""
 

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..model.capacity import stock
-from .base import Outcome, Rule, relative
+from .base import Outcome, Rule, persons_scale, relative
 
 if TYPE_CHECKING:
     from ..io.instance import Policy
@@ -42,11 +42,11 @@ class Capacity(Rule):
         cp, plan = p.capacity, o.plan
         if cp is None or plan is None:
             return None
-        size = np.maximum(np.maximum(plan.places, cp.demand), 1.0)
+        size = np.maximum(np.maximum(plan.places, cp.demand), persons_scale(p))
         implied = stock(cp, plan.started, plan.converted)
         return max(relative(plan.served - plan.places, size), relative(np.abs(plan.places - implied), size),
                    relative(-plan.places, size), relative(-plan.started, size),
-                   relative(-plan.converted, max(float(cp.start.max(initial=0.0)), 1.0)))
+                   relative(-plan.converted, persons_scale(p)))
 
 
 RULE = Capacity()

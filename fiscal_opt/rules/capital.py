@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..model.capacity import capital_spending
-from .base import Outcome, Rule, relative
+from .base import Outcome, Rule, money_scale, relative
 
 if TYPE_CHECKING:
     from ..io.instance import Policy
@@ -55,7 +55,8 @@ class Capital(Rule):
         if cp is None or plan is None:
             return None
         spend = capital_spending(cp, plan.started, plan.converted).sum(axis=1)
-        return relative(spend - cp.local_capital - plan.grant, np.maximum(np.maximum(spend, cp.local_capital), 1e-12))
+        size = np.maximum(np.maximum(spend, cp.local_capital), money_scale(p))
+        return relative(spend - cp.local_capital - plan.grant, size)
 
 
 RULE = Capital()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..model.capacity import capital_spending
-from .base import Outcome, Probe, Repair, Rule, relative
+from .base import Outcome, Probe, Repair, Rule, money_scale, relative
 
 if TYPE_CHECKING:
     from ..io.instance import Policy
@@ -39,8 +39,7 @@ class CapitalFund(Rule):
         cp, plan = p.capacity, o.plan
         if cp is None or plan is None or cp.fund is None:
             return None
-        return relative(plan.grant.sum(axis=0) - cp.fund, np.maximum(cp.fund, max(float(plan.grant.max(initial=0)),
-                                                                                   1e-12)))
+        return relative(plan.grant.sum(axis=0) - cp.fund, np.maximum(cp.fund, money_scale(p)))
 
     def repair(self, policy: Policy, probe: Probe) -> Repair | None:
         """The least capital grants per year of an allocation that meets every other rule, with a fund

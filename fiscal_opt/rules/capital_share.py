@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..model.capacity import capital_spending
-from .base import Outcome, Rule, relative
+from .base import Outcome, Rule, money_scale, relative
 
 if TYPE_CHECKING:
     from ..io.instance import Policy
@@ -43,7 +43,7 @@ class CapitalShare(Rule):
         if cp is None or plan is None or cp.fund is None:
             return None
         allowed = (cp.share_cap * capital_spending(cp, plan.started, plan.converted)).sum(axis=1)
-        size = np.maximum(np.maximum(allowed, plan.grant), 1e-12)
+        size = np.maximum(np.maximum(allowed, plan.grant), money_scale(p))
         return max(relative(plan.grant - allowed, size), relative(-plan.grant, size))
 
 

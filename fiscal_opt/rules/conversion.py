@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import Outcome, Rule, relative
+from .base import Outcome, Rule, persons_scale, relative
 
 if TYPE_CHECKING:
     from ..io.instance import Policy
@@ -50,7 +50,7 @@ class Conversion(Rule):
         if cp is None or plan is None or not len(cp.conv_from):
             return None
         limit = cp.conv_share[None, :] * cp.start[:, cp.conv_from]
-        return relative(plan.converted.sum(axis=2) - limit, np.maximum(cp.start[:, cp.conv_from], 1.0))
+        return relative(plan.converted.sum(axis=2) - limit, np.maximum(cp.start[:, cp.conv_from], persons_scale(p)))
 
 
 RULE = Conversion()

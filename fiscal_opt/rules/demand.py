@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from .base import BINDING_TOLERANCE, Outcome, Rule, relative
+from .base import BINDING_TOLERANCE, Outcome, Rule, persons_scale, relative
 
 if TYPE_CHECKING:
     from ..io.instance import Policy
@@ -29,7 +29,7 @@ class Demand(Rule):
         cp, plan = p.capacity, o.plan
         if cp is None or plan is None:
             return None
-        size = np.maximum(cp.demand, 1.0)
+        size = np.maximum(cp.demand, persons_scale(p))
         return max(relative(plan.served - cp.demand, size), relative(-plan.served, size))
 
     def binding(self, f: Formulation, values: np.ndarray, activity: np.ndarray) -> np.ndarray | None:

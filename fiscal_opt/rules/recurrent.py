@@ -9,7 +9,7 @@ import numpy as np
 
 from ..errors import InfeasibleError
 from ..model.capacity import recurrent_need
-from .base import Outcome, Rule, relative
+from .base import Outcome, Rule, money_scale, relative
 from .diagnosis import listing, named
 
 if TYPE_CHECKING:
@@ -82,7 +82,7 @@ class Recurrent(Rule):
             return None
         need = recurrent_need(cp, plan)
         gap = np.where(cp.mask[None, :, None], need - p.local_funding - o.x, 0.0)
-        return relative(gap, np.maximum(np.maximum(p.standard_cost, need), 1e-12))
+        return relative(gap, np.maximum(np.maximum(p.standard_cost, need), money_scale(p)))
 
 
 RULE = Recurrent()

@@ -322,9 +322,14 @@ def _extract(f: Formulation, engine: Engine, values: np.ndarray, duals: np.ndarr
                     notes=notes, plan=plan)
 
 
+SNAP = 1e-9
+"""Values of places, starts, conversions and grants at most this (LP units, where a typical cell is 1)
+are the solver's rounding: they are reported as 0."""
+
+
 def _plan(f: Formulation, values: np.ndarray) -> CapacityPlan | None:
     """What the solution does with places (MODEL-v2 §11), in persons and money_unit; ``None`` without
-    places. Values are clipped at 0 (the solver's tolerance)."""
+    places. Values within :data:`SNAP` of 0 are 0."""
     p = f.params
     if p.capacity is None:
         return None
@@ -334,7 +339,8 @@ def _plan(f: Formulation, values: np.ndarray) -> CapacityPlan | None:
     def grid(cols: np.ndarray, scale: float) -> np.ndarray:
         out = np.zeros(cols.shape)
         has = cols >= 0
-        out[has] = np.maximum(values[cols[has]], 0.0) * scale
+        value = values[cols[has]]
+        out[has] = np.where(value > SNAP, value, 0.0) * scale
         return out
 
     served = np.zeros((R, S, T))

@@ -11,8 +11,8 @@ rules allow — a strictly convex quadratic program, solved by Clarabel
 (an interior-point solver) on the face's free part. It uses no id and no position, so permuting
 or renaming regions or services permutes or renames the answer. In one sentence: *among equally
 good allocations, the one whose coverage is most even, cost-weighted, and whose incentives are
-nearest the formula.* With places (MODEL-v2 §11) the sum adds Σ w²/s for what serves no one by
-itself — the special fund of a service with places, places started and converted, capital
+nearest the formula.* With places (MODEL-v2 §11) the sum adds Σ (w² + w)/s for what serves no one
+by itself — the special fund of a service with places, places started and converted, capital
 grants, each over its own size s — so that among equally good allocations none is spent, built
 or granted beyond need.
 
@@ -108,7 +108,7 @@ def equal_coverage(f: Formulation, face: Face) -> np.ndarray | None:
     # C·((base + coef·col)/C)², less its constant (coef 1, base L for the special fund)
     hessian[cov.cols], linear[cov.cols] = 2 * cov.coef ** 2 / C, 2 * cov.base * cov.coef / C
     waste, size = waste_sizes(f)
-    hessian[waste] = 2 / size
+    hessian[waste], linear[waste] = 2 / size, 1 / size  # (w² + w)/s: the least of each, 0 where the face allows
     ybar = p.formula_incentive[f.pay_r, f.pay_t] / ms
     paid = ybar > 0  # an incentive column exists where the formula pays; ȳ may underflow to 0
     hessian[f.y_cols[paid]], linear[f.y_cols[paid]] = 2 / ybar[paid], -2.0  # (y − ȳ)²/ȳ, less its constant
