@@ -6,7 +6,9 @@ and 5 years (:func:`fiscal_opt.generate.synthetic.generate_instance`, seed 0). P
 (benchmarks/policies/): ``rules`` — weighted shortfall with min_coverage 0.5, per_capita_floor 0.6
 and hold_harmless max_cut 0.1, the rules every generated instance is built to meet (the provinces
 use min_coverage 0.3: their central share caps hold some cells below 0.5) — and ``maxmin`` —
-max_min_coverage (three LP stages with the tie-break).
+max_min_coverage (three LP stages with the tie-break) — and, at 2,850 and 10,000 regions, ``bands``
+— the rules policy with coverage valued in three bands (model v2's ``coverage_value``: a shortfall
+column per band).
 
 ``quick`` cases make up ``--quick`` (CI's smoke run, well under a minute); ``optional`` cases run
 only when named with ``--cases`` (40,000 regions × 5 years).
@@ -29,7 +31,7 @@ class Case:
     """One benchmark case: an instance (provinces, or ``regions`` × ``years`` generated) and a policy."""
 
     name: str
-    policy: str                 # "rules" or "maxmin"
+    policy: str                 # "rules", "maxmin" or "bands"
     regions: int | None = None  # None: the provinces instance
     years: int = 1
     services: int = SERVICES
@@ -55,6 +57,8 @@ def _registry() -> dict[str, Case]:
         for pol in ("rules", "maxmin"):
             cases.append(Case(f"r{regions}-y{years}-{pol}", pol, regions, years,
                               quick=(regions, years) == (330, 1), optional=regions == 40000 and years == 5))
+        if regions in (2850, 10000):
+            cases.append(Case(f"r{regions}-y{years}-bands", "bands", regions, years))
     return {c.name: c for c in cases}
 
 

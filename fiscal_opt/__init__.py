@@ -23,6 +23,7 @@ _EXPORTS = {
     "to_pyomo": "fiscal_opt.api",
     "check": "fiscal_opt.io.check",
     "sweep": "fiscal_opt.analysis.sweeps",
+    "design_formula": "fiscal_opt.analysis.design",
     "Instance": "fiscal_opt.io.instance",
     "Policy": "fiscal_opt.io.instance",
     "Result": "fiscal_opt.results.result",

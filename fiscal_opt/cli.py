@@ -21,9 +21,12 @@ from rich.console import Console
 from rich.markup import escape as escape_markup
 from rich.table import Table
 
+from .report import WIDTH
+
 app = typer.Typer(add_completion=False, pretty_exceptions_enable=False, no_args_is_help=True,
                   help="Allocate central special funds and incentives so every region can serve its residents.")
-out_console = Console(emoji=False)
+out_console = Console(emoji=False, width=None if sys.stdout.isatty() else WIDTH)
+"""Standard output, as wide as the terminal, or WIDTH columns into a file or a pipe (Rich would take 80)."""
 err_console = Console(stderr=True, emoji=False)
 
 SHOWN_CHARACTERS = 300
@@ -69,6 +72,23 @@ def _number(v: float | None) -> str:
     return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
 
 
+SetOption = Annotated[Optional[list[str]], typer.Option(
+    "--set", help="KEY=VALUE: change one value of the instance before it is read, e.g. "
+    "budget.special_fund=30000 or policy.min_coverage=0.6 (with --policy: of each policy file); repeat for more.")]
+
+
+def _load_files(instance: Path, policies: list[Path], assignments: list[str] | None):  # noqa: ANN202
+    """The instance, the seconds its loading took, and the policy files, each with the ``--set``
+    assignments that name its keys (``policy.…`` keys go to the policy files when some are given)."""
+    import fiscal_opt as fo
+    from .io.overrides import parse_assignments, split_policy
+
+    overrides = parse_assignments(assignments or [])
+    own, for_policy = split_policy(overrides) if policies else (overrides, {})
+    inst, loaded = _timed_load(instance, own)
+    return inst, loaded, [fo.load_policy(p, for_policy) for p in policies]
+
+
 def _timed_load(path: Path, overrides: dict[str, str] | None = None):  # noqa: ANN202 - (Instance, seconds)
     import time
 
@@ -92,9 +112,7 @@ def solve(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print summary.json's facts as JSON instead of the table.")]
     = False,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="KEY=VALUE: change one value of the instance "
-                                                      "before it is read, e.g. budget.special_fund=30000 or "
-                                                      "policy.min_coverage=0.6; repeat for more.")] = None,
+    set_: SetOption = None,
 ) -> None:
     """Solve an instance, write the result files and print what each region gets."""
 
@@ -109,13 +127,9 @@ def solve(
             formats = check_output(out, _formats(format))  # before solving: fail fast where results cannot go
         else:
             check_formats(_formats(format))  # unused without --out, but a mistyped --format is still refused
-        from .io.overrides import parse_assignments, split_policy
-
-        overrides = parse_assignments(set_ or [])
-        own, for_policy = split_policy(overrides) if policy is not None else (overrides, {})
         with _working("Loading the instance", quiet or as_json):
-            inst, loaded = _timed_load(instance, own)
-            pol = fo.load_policy(policy, for_policy) if policy is not None else None
+            inst, loaded, policies = _load_files(instance, [policy] if policy is not None else [], set_)
+        pol = policies[0] if policies else None
         if not (quiet or as_json):
             _print_notes(inst.notes)
         with _working(f"Solving {len(inst.region_ids):,} regions × {len(inst.years)} years", quiet or as_json):
@@ -175,6 +189,7 @@ def compare(
     report: Annotated[Optional[Path], typer.Option(help="Folder for a report (HTML and Markdown with charts).")]
     = None,
     lang: Annotated[str, typer.Option(help="Language of the report: en or zh.")] = "en",
+    set_: SetOption = None,
 ) -> None:
     """One instance under several policies, side by side, with the formula baseline (the terminal shows the
     main columns; --out writes them all, --report draws the efficiency-equity frontier)."""
@@ -186,9 +201,9 @@ def compare(
 
         _check_lang(lang)
         _check_report_folder(report)
-        inst = _timed_load(instance)[0]
+        inst, _, policies = _load_files(instance, policy, set_)
         with _working(f"Solving {len(policy)} policies", False):
-            table = compare_policies(inst, [fo.load_policy(p) for p in policy], fo.SolverOptions(solver=solver))
+            table = compare_policies(inst, policies, fo.SolverOptions(solver=solver))
         if report is not None:
             from .report.frontier import compare_page
 
@@ -217,14 +232,20 @@ def _write_report(page, report: Path) -> None:  # noqa: ANN001 - a Page, importe
 
 
 def _print_table(table, columns: dict[str, str], text_column: str) -> None:  # noqa: ANN001 - a DataFrame
-    shown = table[list(columns)].copy()
+    """The columns of ``table`` that say something (a year column when there are several years, the
+    soft bends when a rule bent), named as ``columns`` says, within the terminal's width."""
+    shown = table[[c for c in columns if c != "year" or table["year"].nunique() > 1]].copy()
     if "soft_bends" in shown:  # the terminal names the rules that bend and where; the CSV has the amounts
-        shown["soft_bends"] = shown["soft_bends"].fillna("").str.replace(r": (\d+) × [^;]*", r" ×\1", regex=True)
+        bends = shown["soft_bends"].astype(object).fillna("")
+        shown["soft_bends"] = bends.str.replace(r": (\d+) × [^;]*", r" ×\1", regex=True)
+        if not shown["soft_bends"].any():
+            shown = shown.drop(columns="soft_bends")
+    bent = columns.get("soft_bends")
     shown = shown.rename(columns=columns)
     view = Table(show_edge=False, header_style="bold")
-    for col in shown.columns:
-        view.add_column(col, justify="left" if col == columns[text_column] else "right", no_wrap=True,
-                        min_width=16 if col == "policy" else None)
+    for col in shown.columns:  # numbers whole on one line; the names of bent rules wrap
+        view.add_column(col, justify="left" if col in (columns[text_column], bent) else "right",
+                        no_wrap=col != bent, min_width=16 if col == "policy" else len(col) if col != bent else 12)
     for row in shown.itertuples(index=False):
         view.add_row(*(_number(v) if isinstance(v, float) or v is None else escape(str(v)) for v in row))
     out_console.print(view)
@@ -254,6 +275,7 @@ def sweep(
     report: Annotated[Optional[Path], typer.Option(help="Folder for a report (HTML and Markdown with charts).")]
     = None,
     lang: Annotated[str, typer.Option(help="Language of the report: en or zh.")] = "en",
+    set_: SetOption = None,
 ) -> None:
     """Re-solve over a range of one parameter: the efficiency-equity frontier (shortfall against
     Gini and minimum coverage) and the budget's shadow price along it; infeasible points are rows too."""
@@ -274,14 +296,14 @@ def sweep(
         if parameter == "budget" and values.min() < 0:
             raise InputError(Problem("--budget", "", f"a budget cannot be negative; the range {text!r} starts at "
                                      f"{values.min() * (100 if relative else 1):g}{'%' if relative else ''}"))
-        inst = _timed_load(instance)[0]
+        inst, _, policies = _load_files(instance, [policy] if policy is not None else [], set_)
         from .analysis.sweeps import budget_note
 
         note = budget_note(inst, values, relative) if parameter == "budget" else None
         if note:
             err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
         with _working(f"Solving {len(values)} points", False):
-            table = fo.sweep(inst, fo.load_policy(policy) if policy else None, parameter, values, relative,
+            table = fo.sweep(inst, policies[0] if policies else None, parameter, values, relative,
                              fo.SolverOptions(solver=solver))
         if report is not None:
             from .report.frontier import sweep_page
@@ -289,20 +311,59 @@ def sweep(
             _write_report(sweep_page(table, inst.name, inst.money_unit, lang), report)
     except FiscalOptError as exc:
         _fail(exc)
-    columns = {k: v for k, v in SWEEP_COLUMNS.items() if k != "year" or table["year"].nunique() > 1}
-    _print_table(table, columns, "status")
+    _print_table(table, SWEEP_COLUMNS, "status")
     if out is not None:
         _write_table(table, out)
     if report is not None:
         out_console.print(f"Report written to {escape(str(report))}")
 
 
+@app.command("design-formula")
+def design_formula(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+    factors: Annotated[Optional[str], typer.Option(help="Comma-separated factors: region columns, or ceiling, gap, "
+                                                   "difficulty_population, regions.")] = None,
+    same_every_year: Annotated[Optional[bool], typer.Option("--same-every-year/--per-year",
+                                                            help="One set of weights for all years.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for the formula's result files.")] = None,
+    format: Annotated[str, typer.Option("--format", help="Comma-separated: csv,json,md,html,xlsx.")] = "csv,json",
+    solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
+    set_: SetOption = None,
+) -> None:
+    """The best factor formula (因素法) under a policy: its weights with their units, its allocation as the usual
+    result files, and the price of transparency beside the free optimum and the v1 formula."""
+    from .errors import FiscalOptError
+    from .report.write import check_output
+
+    try:
+        import fiscal_opt as fo
+        from .analysis.design import design_formula as design
+
+        formats = check_output(out, _formats(format)) if out is not None else ()
+        inst, _, policies = _load_files(instance, [policy] if policy is not None else [], set_)
+        names = [f.strip() for f in factors.split(",") if f.strip()] if factors else None
+        with _working("Solving the free optimum and the best formula", False):
+            found = design(inst, policies[0] if policies else None, names, same_every_year,
+                           fo.SolverOptions(solver=solver))
+        if out is not None:
+            found.result.write(out, formats)
+    except FiscalOptError as exc:
+        _fail(exc)
+    from .report.terminal import print_formula
+
+    print_formula(out_console, found)
+    if out is not None:
+        out_console.print(f"Results written to [bold]{escape(str(out))}[/]")
+
+
 @app.command()
 def explain(
     instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
-    region: Annotated[str, typer.Option(help="Region id.")],
+    region: Annotated[str, typer.Option(help="Region id, name or Chinese name (Guangdong, 广东, 44).")],
     policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
     solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
+    set_: SetOption = None,
 ) -> None:
     """Why a region gets what it gets: binding rules, its cells, the formula beside it."""
     from .errors import FiscalOptError
@@ -311,8 +372,8 @@ def explain(
         import fiscal_opt as fo
         from .analysis.explain import explain as explain_region
 
-        result = fo.solve(_timed_load(instance)[0], fo.load_policy(policy) if policy is not None else None,
-                          options=fo.SolverOptions(solver=solver))
+        inst, _, policies = _load_files(instance, [policy] if policy is not None else [], set_)
+        result = fo.solve(inst, policies[0] if policies else None, options=fo.SolverOptions(solver=solver))
         text = explain_region(result, region)
     except FiscalOptError as exc:
         _fail(exc)

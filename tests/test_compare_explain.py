@@ -32,3 +32,22 @@ def test_explain_names_binding_rules_and_cells():
     assert "education: gap" in text and "binding rules:" in text
     with pytest.raises(fo.InputError, match="no region 'Z'"):
         explain(result, "Z")
+
+
+def test_explain_names_rules_that_bind_a_region_through_others(tmp_path):
+    # the per-capita floor binds B (65/35, test_rules); A is held down by it, not by a rule of its own
+    spec = two_regions(per_capita_floor=0.9)
+    spec["regions"][0]["name"] = "Coastal"
+    spec["regions"][1]["name"] = "Inland"
+    result = fo.solve(fo.load_instance(write_instance(tmp_path, spec)))
+    text = explain(result, "coastal")  # by name, whatever the case
+    assert text.startswith("A Coastal")
+    assert "binding rules: none of its own; held through others by the budget" in text
+    assert "per_capita_floor of 1 other region(s) (Inland)" in text
+    with pytest.raises(fo.InputError, match="did you mean Coastal"):
+        explain(result, "Coastl")
+
+
+def test_explain_finds_a_province_by_its_chinese_name():
+    result = fo.solve(fo.load_instance(REPO / "instances" / "china-2020-provinces.yaml"))
+    assert explain(result, "广东").startswith("44 Guangdong") and explain(result, "Guangdong").startswith("44 ")

@@ -63,6 +63,8 @@ CASES = {
     "hold_harmless_soft": {"hold_harmless": {"max_cut": 0.05, "max_rise": 0.5, "soft": True}},
     "no_reranking": {"no_reranking": True},
     "no_reranking_soft": {"no_reranking": {"soft": True}},
+    "formula": {"formula": {"factors": ["ceiling", "population", "difficulty_population"]}},
+    "formula_same_every_year": {"formula": {"factors": ["migrants", "regions"], "same_every_year": True}},
     "max_min_coverage": {"objective": "max_min_coverage"},
     "max_min_per_year": {"objective": "max_min_coverage", "per_year": True},
     "leximin_coverage": {"objective": "leximin_coverage", **NEVER_BINDING},

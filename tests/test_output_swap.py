@@ -129,6 +129,20 @@ def test_a_folder_from_before_the_manifest_is_replaced_only_with_result_names(re
         result.write(out, formats=OLD)
 
 
+def test_a_folder_from_before_the_manifest_may_hold_its_chart_images(result, tmp_path: Path):
+    out = tmp_path / "out"
+    (out / "charts").mkdir(parents=True)
+    (out / write.MARKER).write_text("Written by fiscal-opt; a later run may replace this folder.\n")
+    (out / "charts" / "coverage.png").write_bytes(b"\x89PNG")
+    result.write(out, formats=OLD)
+    assert not (out / "charts").exists()
+    (out / write.MARKER).write_text("Written by fiscal-opt; a later run may replace this folder.\n")
+    (out / "charts").mkdir()
+    (out / "charts" / "notes.txt").write_text("mine")
+    with pytest.raises(InputError, match="did not write: charts"):
+        result.write(out, formats=OLD)
+
+
 def test_a_folder_without_the_manifest_must_be_empty(result, tmp_path: Path):
     out = tmp_path / "out"
     out.mkdir()

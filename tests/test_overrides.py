@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -24,7 +25,7 @@ def test_an_override_changes_the_value_and_the_answer():
     assert plain.special_fund.tolist() == [1200.0] and more.special_fund.tolist() == [3000.0]
     assert more.incentive.flexibility == 0.2
     assert more.input_sha256 != plain.input_sha256
-    assert fo.solve(more).solution.objective > fo.solve(plain).solution.objective  # max-min coverage rises
+    assert fo.solve(more).solution.objective < fo.solve(plain).solution.objective  # the shortfall falls
 
 
 def test_python_values_year_maps_regions_and_services():
@@ -87,6 +88,24 @@ def test_cli_solve_takes_repeated_set_options():
                                "--set", "policy.min_coverage=0.6", "--set", "budget.special_fund=1500"])
     assert done.exit_code == 0, done.stderr
     assert "under efficiency" in done.stdout and "of 1,500.00" in done.stdout
+
+
+def test_cli_compare_and_sweep_take_set_options_for_the_instance_and_each_policy(tmp_path: Path):
+    policies = ["--policy", str(REPO / "models" / "efficiency.yaml"), "--policy",
+                str(REPO / "models" / "current-practice.yaml")]
+    done = runner.invoke(app, ["compare", str(DEMO), *policies, "--out", str(tmp_path / "c.csv"),
+                               "--set", "budget.special_fund=1500", "--set", "policy.min_coverage=0.7"])
+    assert done.exit_code == 0, done.stderr
+    table = pd.read_csv(tmp_path / "c.csv")
+    optimum = table[table["status"] == "optimal"]
+    assert len(optimum) == 2 and optimum["budget_used"].to_numpy() == pytest.approx([1500, 1500])
+    assert (optimum["min_coverage"] >= 0.7 - 1e-9).all()          # both policies got the floor (0.6 alone)
+    assert "optimal" in done.stdout and "…" not in done.stdout    # the table fits: nothing cut
+    done = runner.invoke(app, ["sweep", str(DEMO), "--budget", "50%:100%:50%", "--out", str(tmp_path / "s.csv"),
+                               "--set", "budget.special_fund=3000"])
+    assert done.exit_code == 0, done.stderr
+    used = pd.read_csv(tmp_path / "s.csv")["budget_used"].to_numpy()   # half of 3,000, then what 3,000 buys
+    assert used[0] == pytest.approx(1500) and 1500 < used[1] <= 3000 + 1e-6
 
 
 def test_cli_solve_refuses_a_bad_set_option_with_exit_2():

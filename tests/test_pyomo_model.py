@@ -13,6 +13,7 @@ import pytest
 
 import fiscal_opt as fo
 from conftest import REPO, two_regions, write_instance
+from fiscal_opt.model.coverage_value import shortfall_value
 
 DEMO = REPO / "instances" / "demo-4.yaml"
 EFFICIENCY = REPO / "models" / "efficiency.yaml"
@@ -40,9 +41,9 @@ def test_a_user_constraint_binds_and_every_rule_still_holds(solver: str) -> None
     special = res.regions.set_index("region")["special_fund"]
     assert special["E"] == pytest.approx(200, rel=1e-9)
     assert special.sum() == pytest.approx(1200, rel=1e-9)
-    # the reported objective is the weighted shortfall of the allocation, and the floor costs some
-    a = res.allocations
-    assert res.solution.objective == pytest.approx(float((a["weight"] * a["shortfall"]).sum()), rel=1e-12)
+    # the reported objective is the valued shortfall of the allocation, and the floor costs some
+    assert res.solution.objective == pytest.approx(
+        float(shortfall_value(res.params, policy, res.solution.special_fund).sum()), rel=1e-12)
     assert res.solution.objective > free.solution.objective + 1
     assert res.solution.solver["engine"] == "pyomo"
 

@@ -395,6 +395,18 @@ def test_solve_prints_within_100_columns_in_both_languages():
         assert ("北京" if lang == "zh" else "Beijing") in result.output
 
 
+def test_the_headline_states_the_objective_in_its_own_unit():
+    coverage = runner.invoke(app, ["solve", str(DEMO), "--policy", str(REPO / "models" / "leximin.yaml")])
+    money = runner.invoke(app, ["solve", str(DEMO), "--json"])
+    assert coverage.exit_code == 0 and money.exit_code == 0
+    headline = coverage.output.splitlines()[0]
+    assert "leximin_coverage" in headline
+    assert "(share of need)" in headline and "100m_yuan" not in headline
+    facts = json.loads(money.stdout)
+    assert facts["objective_name"] == "weighted_shortfall"
+    assert facts["objective_unit"] == "100m_yuan, priority-weighted"
+
+
 def test_solve_json_and_quiet():
     result = runner.invoke(app, ["solve", str(DEMO), "--json"])
     assert result.exit_code == 0

@@ -2,8 +2,10 @@
 "a service without capacity ... is exactly v1 or §10").
 
 ``tests/golden/answers.npz`` holds the special fund and incentives of every shipped instance
-without places under its own policy and every policy in ``models/``, as solved before places and
-migration were added (commit 756d27f); every pair is solved again here and compared to 10⁻⁹. When a
+without places under its own policy and every policy in ``models/``, as solved by code without places
+and migration (first at commit 756d27f; after the model v2 policies, by branch main at commit
+add1c0b, whose answers for the ``v1-*`` copies equal 756d27f's for the old policies exactly);
+every pair is solved again here and compared to 10⁻⁹. When a
 shipped instance or policy changes on purpose, write the file again with
 ``FISCAL_OPT_UPDATE_GOLDEN=1 python -m pytest tests/test_without_places.py`` (or run this file with
 ``python tests/test_without_places.py``, which uses whichever ``fiscal_opt`` Python imports) and

@@ -5,17 +5,56 @@ Reads a :class:`~fiscal_opt.results.Result` only (no solver calls).
 
 from __future__ import annotations
 
+import difflib
+
 from ..errors import InputError, Problem
 from ..results.result import Result
 
 
+def find_region(result: Result, region: str) -> str:
+    """The id of ``region``, given as its id, its name or its Chinese name (``name_zh``), names
+    compared without regard to case; an input error naming close matches otherwise."""
+    labels = result.region_labels
+    ids = labels["region"].astype(str)
+    if region in set(ids):
+        return region
+    wanted = region.strip().casefold()
+    for column in ("name", "name_zh"):
+        if column in labels.columns:
+            hit = ids[labels[column].astype(str).str.strip().str.casefold() == wanted]
+            if len(hit):
+                return str(hit.iloc[0])
+    names = labels["name"].astype(str).tolist() + ids.tolist()
+    close = difflib.get_close_matches(region, names, n=3, cutoff=0.6)
+    hint = f"; did you mean {', '.join(close)}?" if close else f"; regions include {', '.join(ids.head(10))}"
+    raise InputError(Problem("--region", "", f"no region {region!r} by id, name or Chinese name{hint}"))
+
+
+def _elsewhere(result: Result, region: str, year: object) -> str:
+    """The rules that bind the year's allocation through other regions or the whole year: the
+    budget (when its shadow price is not 0), the rules binding other regions, the soft rules that
+    bend — what holds a region back when none of its own rules binds."""
+    parts = []
+    price = result.summary["budget_shadow_price"].get(str(year), {}).get("value")
+    if price:
+        parts.append(f"the budget (shadow price {price:.4g})")
+    others = result.regions[(result.regions["year"] == year) & (result.regions["region"] != region)]
+    counts: dict[str, list[str]] = {}
+    for row in others.itertuples(index=False):
+        for rule in filter(None, str(row.binding_rules).split(";")):
+            if rule != "fund_ceiling":
+                counts.setdefault(rule, []).append(str(row.name))
+    parts += [f"{rule} of {len(names)} other region(s) ({', '.join(names[:3])}{', …' if len(names) > 3 else ''})"
+              for rule, names in counts.items()]
+    return ", ".join(parts) if parts else "nothing but the objective"
+
+
 def explain(result: Result, region: str) -> str:
-    """A plain-text explanation of region ``region``'s allocation, year by year (money_unit)."""
+    """A plain-text explanation of region ``region``'s allocation (an id, a name or a Chinese name),
+    year by year (money_unit)."""
+    region = find_region(result, region)
     regions = result.regions
     rows = regions[regions["region"] == region]
-    if rows.empty:
-        ids = ", ".join(regions["region"].drop_duplicates().head(10))
-        raise InputError(Problem("--region", "", f"no region {region!r}; regions include {ids}"))
     cells = result.allocations[result.allocations["region"] == region]
     unit = result.instance.money_unit
     first = rows.iloc[0]
@@ -29,7 +68,8 @@ def explain(result: Result, region: str) -> str:
         lines.append(f"  priority {row.priority:.3f} (fiscal difficulty {row.fiscal_difficulty:.3f}, migrant share "
                      f"{row.migrants / row.population:.3f}); resources per head {row.resources_per_capita_before:,.0f}"
                      f" → {row.resources_per_capita_after:,.0f} yuan")
-        lines.append(f"  binding rules: {row.binding_rules or 'none (the objective alone decides)'}")
+        own = row.binding_rules or "none of its own"
+        lines.append(f"  binding rules: {own}; held through others by {_elsewhere(result, region, row.year)}")
         for c in cells[cells["year"] == row.year].itertuples(index=False):
             at = "at its ceiling" if c.ceiling > 0 and c.special_fund >= c.ceiling * (1 - 1e-9) else (
                 "nothing" if c.special_fund <= 0 else "below its ceiling")

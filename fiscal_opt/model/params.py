@@ -46,6 +46,7 @@ class Params:
     special_fund: np.ndarray | None  # B (T,), money
     incentive_pool: np.ndarray    # I (T,), money
     flexibility: float            # ν
+    columns: dict[str, np.ndarray]  # every numeric region column (R, T), after any flows of people
     capacity: CapacityParams | None = None  # places (MODEL-v2 §11); None when no service has any
     migration: np.ndarray | None = None  # net persons arriving (R, T) by the flows (MODEL-v2 §12)
 
@@ -149,6 +150,8 @@ def derive(instance: Instance, policy: Policy) -> Params:
         ceiling=ceiling, difficulty=difficulty, migrant_share=share, priority=priority, weight=weight,
         basis=basis, incentive_basis=e, formula_incentive=formula_incentive(e, pool),
         special_fund=instance.special_fund, incentive_pool=pool, flexibility=instance.incentive.flexibility,
+        columns={c: people[c] if c in people else _by_year(instance, c) for c in instance.regions.columns
+                 if c not in ("id", "year") and instance.regions[c].dtype.kind == "f"},
         capacity=_capacity(instance, demand, cost_index, cap) if instance.has_places else None,
         migration=None if instance.migration is None else net_flow(instance.migration, R, T))
 

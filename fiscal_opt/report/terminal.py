@@ -13,14 +13,14 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
+from . import WIDTH
 from .content import region_table
 from .labels import money, ratio, region_names, signed
 
 if TYPE_CHECKING:
+    from ..analysis.design import FormulaDesign
     from ..results.result import Result
 
-WIDTH = 100
-"""The printout fits this many columns."""
 SHOWN_REGIONS = 40
 NAME_WIDTH = 24
 
@@ -38,8 +38,8 @@ def print_result(console: Console, result: Result, lang: str = "en") -> None:
     head.append(shorten(s["instance"], 36), style="bold")
     head.append(" under ")
     head.append(shorten(s["policy"], 28), style="bold")
-    head.append(f": {s['status']}, {s['objective_name']} = {ratio(s['objective'], 6)} ({s['money_unit']})")
-    console.print(head, soft_wrap=True)
+    head.append(f": {s['status']}, {s['objective_name']} = {ratio(s['objective'], 6)} ({s['objective_unit']})")
+    console.print(head, width=WIDTH)
     table = region_table(result)
     names = region_names(result.region_labels, lang)
     view = Table(show_edge=False, header_style="bold", width=None)
@@ -65,3 +65,22 @@ def print_result(console: Console, result: Result, lang: str = "en") -> None:
                            f"{paid['penalty_unit']} (summary.json lists them)"), width=WIDTH)
     for note in s["notes"]:
         console.print(Text(shorten(f"note: {note}", 4 * WIDTH)), width=WIDTH)
+
+
+def print_formula(console: Console, design: FormulaDesign) -> None:
+    """The weights of the best formula, one row per factor (a column per year), and the price of
+    transparency."""
+    weights = design.weights.assign(year=design.weights["year"].fillna("all years"))
+    table = weights.pivot(index=["factor", "unit"], columns="year", values="weight")
+    view = Table(show_edge=False, header_style="bold")
+    view.add_column("factor", no_wrap=True)
+    view.add_column("unit", no_wrap=True)
+    for year in table.columns:
+        view.add_column(str(year), justify="right", no_wrap=True)
+    for (factor, unit), row in table.iterrows():
+        view.add_row(Text(str(factor)), Text(str(unit)), *(ratio(v, 4) for v in row.tolist()))
+    console.print(view, width=WIDTH)
+    price = design.price
+    console.print(Text(f"{price['objective']}: free optimum {ratio(price['free_optimum'], 8)}, best formula "
+                       f"{ratio(price['best_formula'], 8)}, v1 baseline formula {ratio(price['v1_baseline_formula'], 8)}"),
+                  width=WIDTH)

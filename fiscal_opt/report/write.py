@@ -53,7 +53,8 @@ MARKER = ".fiscal-opt-results"
 """The manifest in every result folder: the files fiscal-opt wrote there and their SHA-256."""
 LEGACY_FILES = {"allocations.csv", "regions.csv", "metrics.csv", "summary.json", "report.md", "report.html",
                 "allocations.xlsx"}
-"""What a folder written before the manifest (its marker holds no file list) may hold."""
+"""What a folder written before the manifest (its marker holds no file list) may hold, besides
+``charts/`` with the PNG images of ``report.md``."""
 _MANIFEST_NOTE = "Written by fiscal-opt; a later run may replace this folder while it holds only these files."
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -233,13 +234,19 @@ def _not_ours(out: Path, names: list[str]) -> tuple[list[str], list[str]]:
     try:
         listed = json.loads((out / MARKER).read_text(encoding="utf-8"))["files"]
     except (ValueError, KeyError, TypeError):  # the plain marker of a version before the manifest
-        return [n for n in names if n not in LEGACY_FILES | {MARKER}], []
+        return [n for n in names if n not in LEGACY_FILES | {MARKER} and not _legacy_charts(out / n)], []
     inside = [p.relative_to(out).as_posix() for n in names if n != MARKER and (out / n).is_dir()
               and not (out / n).is_symlink() for p in sorted((out / n).rglob("*")) if not p.is_dir()]
     entries = [n for n in names if n != MARKER and not ((out / n).is_dir() and not (out / n).is_symlink())] + inside
     foreign = [n for n in entries if n not in listed]
     changed = [n for n in entries if n in listed and not _same_file(out / n, listed[n])]
     return foreign, changed
+
+
+def _legacy_charts(path: Path) -> bool:
+    """Whether ``path`` is the ``charts/`` folder of a version before the manifest: PNG files only."""
+    return (path.name == "charts" and path.is_dir() and not path.is_symlink()
+            and all(p.is_file() and not p.is_symlink() and p.suffix == ".png" for p in path.iterdir()))
 
 
 def _same_file(path: Path, sha256: object) -> bool:

@@ -246,7 +246,8 @@ def _summary_sheet(sheet, result: Result) -> None:  # noqa: ANN001 - openpyxl sh
     sheet.append([safe(f"fiscal_opt result: {s['instance']}")])
     sheet["A1"].font = title
     facts = [("instance", s["instance"]), ("policy", s["policy"]), ("status", s["status"]),
-             ("objective", s["objective_name"]), ("objective value", s["objective"]), ("money unit", unit),
+             ("objective", s["objective_name"]), ("objective value", s["objective"]),
+             ("objective unit", s["objective_unit"]), ("money unit", unit),
              ("per-head unit", s["per_capita_unit"]), ("input sha256", s["input_sha256"])]
     for key, value in facts:
         sheet.append([key, safe(value)])

@@ -51,6 +51,8 @@ class Result:
     residuals: dict[str, float]
     baseline_breaks: list[str]
     timings: dict[str, float] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    """Facts an analysis adds to summary.json (``design-formula``: the price of transparency)."""
     baseline_plan: CapacityPlan | None = None
     """The formula baseline's places (MODEL-v2 §11): the places at the start, nothing built."""
 
@@ -172,6 +174,7 @@ class Result:
             "status": sol.status,
             "objective": _json_float(sol.objective),
             "objective_name": sol.objective_name,
+            "objective_unit": self.objective_unit,
             "instance": self.instance.name,
             "policy": self.policy.name,
             "money_unit": self.instance.money_unit,
@@ -187,6 +190,7 @@ class Result:
                                     for y, v, r in zip(years, sol.budget_shadow_price, sol.budget_shadow_range)},
             "coverage_levels": [_json_float(v) for v in sol.coverage_levels],
             "level_setters": [{k: _plain(v) for k, v in setter.items()} for setter in sol.level_setters],
+            **({"formula_weights": sol.reports["formula"]["weights"]} if "formula" in sol.reports else {}),
             "soft_rule_violations": {name: [{"at": list(map(_plain, lab)), "amount": _json_float(v)} for lab, v in items]
                                      for name, items in sol.slacks.items()},
             "soft_rule_penalties": {name: {"violation": _json_float(sum(v for _, v in sol.slacks[name])),
@@ -200,7 +204,17 @@ class Result:
             "solver": {k: _plain(v) for k, v in sol.solver.items() if k != "solve_seconds"},
             "timings": {k: round(v, 6) for k, v in self.timings.items()},
             "input_sha256": self.instance.input_sha256,
-        }
+        } | {key: _plain(value) for key, value in self.extras.items()}
+
+    @property
+    def objective_unit(self) -> str:
+        """What the objective value is measured in: a share of need for the coverage objectives, else
+        money (priority-weighted under ``weighted_shortfall``)."""
+        name = self.solution.objective_name
+        if name in ("max_min_coverage", "leximin_coverage"):
+            return "share of need"
+        unit = self.instance.money_unit
+        return f"{unit}, summed over the years" if name == "min_budget" else f"{unit}, priority-weighted"
 
     @property
     def penalty_unit(self) -> str:

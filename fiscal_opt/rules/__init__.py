@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from . import (budget, disparity, fund_ceiling, gini, hold_harmless, incentive_band, incentive_order,
+from . import (budget, disparity, formula, fund_ceiling, gini, hold_harmless, incentive_band, incentive_order,
                incentive_pool, max_rise, mean_deviation, min_coverage, no_reranking, per_capita_floor)
 from . import capacity, capital, capital_fund, capital_share, conversion, demand, recurrent
 from .base import Rule
@@ -32,6 +32,7 @@ RULES: tuple[Rule, ...] = (
     hold_harmless.RULE,
     max_rise.RULE,
     no_reranking.RULE,
+    formula.RULE,
     fund_ceiling.RULE,
     incentive_band.RULE,
     capacity.RULE,

@@ -248,6 +248,11 @@ class Rule:
     def build(self, f: Formulation) -> None:
         """Add the rule's rows (and any variables of its own) to the LP being built."""
 
+    def report(self, f: Formulation, values: np.ndarray) -> dict | None:
+        """What the rule's own variables came to in the LP solution ``values``, for the result
+        (``None``: nothing to report; the formula rule reports its weights)."""
+        return None
+
     def residual(self, p: Params, policy: Policy, o: Outcome) -> float | None:
         """The rule's largest violation by ``o``, relative to the quantities involved (0: it holds;
         ``None``: the rule does not apply to this instance)."""

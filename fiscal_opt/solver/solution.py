@@ -24,8 +24,10 @@ class Solution:
     ``max_min_coverage`` and ``leximin_coverage`` (docs/model.md, "Soft rules").
     ``binding`` is (R, T): the names of the rules that hold with equality for each region-year.
     ``level_setters`` names, for the max-min objectives, the cells that set each coverage level and
-    whether a central share cap pins them. ``plan`` is what the solution does with places (MODEL-v2
-    §11): people served, places, places started and converted, capital grants; ``None`` without places.
+    whether a central share cap pins them. ``reports`` holds what rules report of their own
+    variables (the formula rule: its weights).
+    ``plan`` is what the solution does with places (MODEL-v2 §11): people served, places, places
+    started and converted, capital grants; ``None`` without places.
     """
 
     status: str
@@ -41,6 +43,7 @@ class Solution:
     coverage_levels: list[float] = field(default_factory=list)
     penalties: dict[str, float] = field(default_factory=dict)
     level_setters: list[dict] = field(default_factory=list)
+    reports: dict[str, dict] = field(default_factory=dict)
     solver: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     plan: CapacityPlan | None = None

@@ -215,6 +215,7 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
     start = time.perf_counter()
     solution = _extract(f, engine, values, duals, ranges, levels, stages, notes)
     solution.level_setters = setters
+    solution.reports = {rule.name: report for rule in f.rules if (report := rule.report(f, values)) is not None}
     timings["extract"] = time.perf_counter() - start
     return solution, timings
 
