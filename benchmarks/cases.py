@@ -8,7 +8,9 @@ and hold_harmless max_cut 0.1, the rules every generated instance is built to me
 use min_coverage 0.3: their central share caps hold some cells below 0.5) — and ``maxmin`` —
 max_min_coverage (three LP stages with the tie-break) — and, at 2,850 and 10,000 regions, ``bands``
 — the rules policy with coverage valued in three bands (model v2's ``coverage_value``: a shortfall
-column per band).
+column per band). ``r2850-y5-places`` is the county case under ``bands`` with places on every
+service, capital, conversions and net flows of people (MODEL-v2 §11–12,
+:func:`fiscal_opt.generate.places.with_places`).
 
 ``quick`` cases make up ``--quick`` (CI's smoke run, well under a minute); ``optional`` cases run
 only when named with ``--cases`` (40,000 regions × 5 years).
@@ -37,6 +39,7 @@ class Case:
     services: int = SERVICES
     quick: bool = False
     optional: bool = False
+    places: bool = False        # places on every service and flows of people (fiscal_opt.generate.places)
 
     @property
     def policy_file(self) -> Path:
@@ -47,7 +50,8 @@ class Case:
     @property
     def size(self) -> str:
         """``31 provinces × 4 × 6`` style description."""
-        return "provinces" if self.regions is None else f"{self.regions:,} × {self.services} × {self.years}"
+        size = "provinces" if self.regions is None else f"{self.regions:,} × {self.services} × {self.years}"
+        return size + (" with places" if self.places else "")
 
 
 def _registry() -> dict[str, Case]:
@@ -59,6 +63,7 @@ def _registry() -> dict[str, Case]:
                               quick=(regions, years) == (330, 1), optional=regions == 40000 and years == 5))
         if regions in (2850, 10000):
             cases.append(Case(f"r{regions}-y{years}-bands", "bands", regions, years))
+    cases.append(Case("r2850-y5-places", "bands", 2850, 5, places=True))
     return {c.name: c for c in cases}
 
 
