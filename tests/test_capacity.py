@@ -222,6 +222,9 @@ def test_flows_move_residents_migrants_and_drivers(tmp_path: Path) -> None:
     p = result.params
     np.testing.assert_allclose(p.population, [[1000, 900], [1000, 1100]])
     np.testing.assert_allclose(p.migrants, [[0, 0], [500, 600]])  # every arrival is a migrant; A had none
+    # the region columns a formula may use as factors are those after the flows too
+    np.testing.assert_allclose(p.columns["population"], p.population)
+    np.testing.assert_allclose(p.columns["age0_14"], [[200, 170], [100, 130]])
     assert result.allocations.query("service == 'schools' and year == 2026")["standard_cost"].tolist() == \
         pytest.approx([170, 130])  # 200 − 30 and 100 + 30 children
     assert result.regions["net_migration"].tolist() == [0, -100, 0, 100]
