@@ -12,6 +12,11 @@ column per band). ``r2850-y5-places`` is the county case under ``bands`` with pl
 service, capital, conversions and net flows of people (MODEL-v2 §11–12,
 :func:`fiscal_opt.generate.places.with_places`).
 
+Besides single solves (``kind`` ``solve``): ``sweep`` cases time a 20-point budget sweep (100 % to
+138 % of the instance's own budget) warm against cold, and ``draws`` cases time Monte Carlo draws of
+benchmarks/scenarios/migration.yaml on 1 and on 2 worker processes (policy ``draws``: min_coverage
+and per_capita_floor, without hold-harmless, which a draw of fewer migrants makes infeasible).
+
 ``quick`` cases make up ``--quick`` (CI's smoke run, well under a minute); ``optional`` cases run
 only when named with ``--cases`` (40,000 regions × 5 years).
 """
@@ -23,6 +28,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 POLICIES = Path(__file__).resolve().parent / "policies"
+SCENARIO = Path(__file__).resolve().parent / "scenarios" / "migration.yaml"
 PROVINCES = ROOT / "instances" / "china-2020-provinces.yaml"
 SERVICES = 4
 SEED = 0
@@ -39,7 +45,9 @@ class Case:
     services: int = SERVICES
     quick: bool = False
     optional: bool = False
-    places: bool = False        # places on every service and flows of people (fiscal_opt.generate.places)
+    kind: str = "solve"          # "solve", "sweep" (warm against cold) or "draws" (1 against 2 workers)
+    count: int = 0               # sweep points or draws
+    places: bool = False         # places on every service and flows of people (fiscal_opt.generate.places)
 
     @property
     def policy_file(self) -> Path:
@@ -64,6 +72,10 @@ def _registry() -> dict[str, Case]:
         if regions in (2850, 10000):
             cases.append(Case(f"r{regions}-y{years}-bands", "bands", regions, years))
     cases.append(Case("r2850-y5-places", "bands", 2850, 5, places=True))
+    cases += [Case("sweep-r330-y1", "rules", 330, 1, quick=True, kind="sweep", count=20),
+              Case("sweep-r2850-y5", "rules", 2850, 5, kind="sweep", count=20),
+              Case("draws-r330-y1", "draws", 330, 1, quick=True, kind="draws", count=20),
+              Case("draws-r330-y5", "draws", 330, 5, kind="draws", count=200)]
     return {c.name: c for c in cases}
 
 

@@ -6,8 +6,9 @@ line is timed as a user meets it, Python start-up included: ``fiscal-opt --help`
 ``fiscal-opt solve instances/china-2020-provinces.yaml --out …`` (the instance's own policy).
 
 Targets (measured and reported, never asserted): 2,850 × 4 × 5 end-to-end ≤ 2.0 × HiGHS; 40,000 ×
-4 × 1 end-to-end ≤ 3.0 × HiGHS with peak memory ≤ 4 GB; the provinces solve on the command line
-under 3 s; ``--help`` under 0.5 s.
+4 × 1 end-to-end ≤ 3.0 × HiGHS with peak memory ≤ 4 GB; a 20-point warm budget sweep at 2,850 × 4 × 5
+≤ 4 × one solve; the provinces solve on the command line under 3 s; ``--help`` under 0.5 s. Scenario
+draws report their speed-up on two workers against one (no target).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -41,6 +43,10 @@ TARGETS = (
     ("2,850 × 4 × 5: end-to-end ≤ 2.0 × HiGHS", "r2850-y5-", 2.0, None),
     ("2,850 × 4 × 5 with places: end-to-end ≤ 2.5 × HiGHS", "r2850-y5-places", 2.5, None),
     ("40,000 × 4 × 1: end-to-end ≤ 3.0 × HiGHS, peak ≤ 4 GB", "r40000-y1-", 3.0, 4096.0),
+)
+SWEEP_TARGETS = (
+    # (what, case name, limit on the warm sweep's seconds ÷ one solve's)
+    ("20-point budget sweep, 2,850 × 4 × 5: warm ≤ 4 × one solve", "sweep-r2850-y5", 4.0),
 )
 CLI_TARGETS = {"solve": 3.0, "help": 0.5}
 
@@ -128,7 +134,7 @@ def run_case(case: Case, timeout: float = CASE_TIMEOUT, keep_mps: Path | None = 
         try:
             done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, env=_env(), timeout=timeout)
         except subprocess.TimeoutExpired:
-            return {"case": case.name, "size": case.size, "policy": case.policy,
+            return {"case": case.name, "kind": case.kind, "size": case.size, "policy": case.policy,
                     "error": f"timed out after {timeout:.0f} s"}
         if target.exists():
             record = json.loads(target.read_text(encoding="utf-8"))
@@ -136,7 +142,7 @@ def run_case(case: Case, timeout: float = CASE_TIMEOUT, keep_mps: Path | None = 
                 keep_mps.mkdir(parents=True, exist_ok=True)
                 target.with_suffix(".mps").replace(keep_mps / f"{case.name}.mps")
         else:
-            record = {"case": case.name, "size": case.size, "policy": case.policy,
+            record = {"case": case.name, "kind": case.kind, "size": case.size, "policy": case.policy,
                       "error": f"worker exited {done.returncode}: {done.stderr.strip()[-2000:]}"}
         record["process_seconds"] = round(time.perf_counter() - start, 3)
         return record
@@ -151,6 +157,10 @@ def targets(cases: list[dict[str, Any]], cli: dict[str, Any] | None) -> list[dic
                 peak is None or rec.get("peak_mb", float("inf")) <= peak)
             out.append({"target": what, "case": rec["case"], "ratio": rec.get("ratio"), "peak_mb": rec.get("peak_mb"),
                         "met": met})
+    for what, name, limit in SWEEP_TARGETS:
+        for rec in (c for c in cases if c["case"] == name):
+            ratio = rec.get("warm_ratio")
+            out.append({"target": what, "case": name, "ratio": ratio, "met": None if ratio is None else ratio <= limit})
     for name, rec in (cli or {}).items():
         out.append({"target": f"`{rec['command']}` under {rec['target_seconds']} s", "case": f"cli-{name}",
                     "seconds": rec["median_seconds"], "met": rec["exit_code"] == 0
@@ -210,9 +220,20 @@ def _write(out: Path, started: dt.datetime, quick: bool, info: dict[str, Any], c
     (out / "results.md").write_text(markdown(doc), encoding="utf-8")
 
 
+def _kind(rec: dict[str, Any]) -> str:
+    """A record's kind: ``solve``, ``sweep`` or ``draws`` (records of a failed start carry none)."""
+    return rec.get("kind", "solve")
+
+
 def _progress(rec: dict[str, Any]) -> str:
     if "error" in rec:
         return f"{rec['case']}: ERROR {rec['error'][:300]}"
+    if _kind(rec) == "sweep":
+        return (f"{rec['case']}: one solve {rec['one_solve_seconds']} s, {rec['points']} points cold "
+                f"{rec['cold_seconds']} s, warm {rec['warm_seconds']} s (warm ratio {rec['warm_ratio']})")
+    if _kind(rec) == "draws":
+        return (f"{rec['case']}: {rec['draws']} draws, 1 worker {rec['seconds_1_worker']} s, 2 workers "
+                f"{rec['seconds_2_workers']} s (speed-up {rec['speedup']})")
     ref = rec.get("reference", {}).get("highs_seconds")
     return (f"{rec['case']}: end-to-end {rec['end_to_end_seconds']:.2f} s, HiGHS ref {ref} s, "
             f"ratio {rec.get('ratio')}, peak {rec['peak_mb']:.0f} MiB")
@@ -254,8 +275,30 @@ def markdown(doc: dict[str, Any]) -> str:
              f"Machine: {m['cores']} cores ({m['cores_available']} available), {m['cpu']}, {m['memory_gb']} GB; "
              f"{m['os']}; Python {m['python']}; HiGHS {pk.get('HiGHS')} (highspy {pk.get('highspy')}), "
              f"Pyomo {pk.get('pyomo')}, numpy {pk.get('numpy')}, scipy {pk.get('scipy')}, pandas {pk.get('pandas')}; "
-             f"fiscal-opt {pk.get('fiscal-opt')} at {m['git']}; load average at start {m['load_average']}.", "",
-             "Ratio = our end-to-end time (load + validate through report writing, in-process, imports "
+             f"fiscal-opt {pk.get('fiscal-opt')} at {m['git']}; load average at start {m['load_average']}."]
+    lines += _solve_lines(doc["cases"], doc["phases"])
+    lines += _sweep_lines(doc["cases"]) + _draws_lines(doc["cases"])
+    lines += ["", "## Command line (Python start-up included)", "", "| command | best s | median s | runs | exit |",
+              "|---|---|---|---|---|"]
+    for rec in doc["cli"].values():
+        lines.append(f"| `{rec['command']}` | {_f(rec['best_seconds'], 3)} | {_f(rec['median_seconds'], 3)} | "
+                     f"{rec['runs']} | {rec['exit_code']} |")
+    lines += ["", "## Targets (measured, not asserted)", "", "| target | case | measured | met |", "|---|---|---|---|"]
+    for t in doc["targets"]:
+        measured = (f"{_f(t['seconds'], 3)} s" if "seconds" in t else f"ratio {_f(t['ratio'])}" +
+                    (f", peak {_f(t['peak_mb'], 0)} MiB" if "peak_mb" in t else ""))
+        met = {True: "yes", False: "no", None: "–"}[t["met"]]
+        lines.append(f"| {t['target']} | {t['case']} | {measured} | {met} |")
+    return "\n".join(lines) + "\n"
+
+
+def _solve_lines(cases: list[dict[str, Any]], phases: list[str]) -> list[str]:
+    """The sections of the single solves (headline table, phases, memory, stages): none when the run
+    has no single solve."""
+    solves = [r for r in cases if _kind(r) == "solve"]
+    if not solves:
+        return []
+    lines = ["", "Ratio = our end-to-end time (load + validate through report writing, in-process, imports "
              "excluded) ÷ HiGHS's own run time on the identical primary LP read from MPS, same options. "
              "`our HiGHS` sums HiGHS's run time over our stages (primary, max-min second stage, tie-break). "
              "`ratio CPU` is the same ratio in CPU seconds of the process, which a shared machine disturbs less. "
@@ -263,11 +306,11 @@ def markdown(doc: dict[str, Any]) -> str:
              "in the same process a moment earlier, so a machine whose speed drifts between the two solves "
              "(seen on 2026-11-30 at 2,850 × 5: the same LP and iteration count, 13.7 s in our primary stage "
              "and 9.7 s in the reference minutes later) does not move it. `ratio w/o reports` leaves out the "
-             "phases that draw the charts and pages and write the workbook (`report`, `xlsx`: about 2-5 s "
+             "phases that draw the charts and pages and write the workbook (`report`, `xlsx`: 2-7 s "
              "at any size), so that a case whose LP takes a second is not judged by its charts.",
              "", "| case | size | policy | LP rows × cols (nnz) | algorithm | stages | end-to-end s | our HiGHS s | "
              "reference HiGHS s | ratio | ratio CPU | ratio own | ratio w/o reports | peak MiB |", "|" + "---|" * 14]
-    for rec in doc["cases"]:
+    for rec in solves:
         if "error" in rec:
             lines.append(f"| {rec['case']} | {rec.get('size', '')} | {rec.get('policy', '')} | "
                          f"error: {rec['error'][:120].replace('|', '/')} |" + " |" * 10)
@@ -279,17 +322,17 @@ def markdown(doc: dict[str, Any]) -> str:
                      f"{len(rec['stages'])} | {_f(rec['end_to_end_seconds'])} | {_f(rec['our_highs_seconds'])} | "
                      f"{_f(ref.get('highs_seconds'))} | {_f(rec.get('ratio'))} | {_f(rec.get('ratio_cpu'))} | "
                      f"{_f(own_ratio(rec))} | {_f(solve_ratio(rec))} | {_f(rec['peak_mb'], 0)} |")
-    ok = [r for r in doc["cases"] if "error" not in r]
+    ok = [r for r in solves if "error" not in r]
     lines += ["", "## Phases (seconds, exclusive)", "",
-              "| case | " + " | ".join(doc["phases"]) + " |", "|" + "---|" * (len(doc["phases"]) + 1)]
+              "| case | " + " | ".join(phases) + " |", "|" + "---|" * (len(phases) + 1)]
     for rec in ok:
         lines.append(f"| {rec['case']} | " + " | ".join(_f(rec["phases"].get(p, {}).get("seconds"), 3)
-                                                         for p in doc["phases"]) + " |")
+                                                         for p in phases) + " |")
     lines += ["", "## Peak resident memory per phase (MiB)", "",
-              "| case | " + " | ".join(doc["phases"]) + " |", "|" + "---|" * (len(doc["phases"]) + 1)]
+              "| case | " + " | ".join(phases) + " |", "|" + "---|" * (len(phases) + 1)]
     for rec in ok:
         lines.append(f"| {rec['case']} | " + " | ".join(_f(rec["phases"].get(p, {}).get("peak_mb"), 0)
-                                                         for p in doc["phases"]) + " |")
+                                                         for p in phases) + " |")
     lines += ["", "## Solver stages", "", "| case | stage | algorithm | HiGHS s | simplex it. | ipm it. | rows |",
               "|---|---|---|---|---|---|---|"]
     for rec in ok:
@@ -301,15 +344,47 @@ def markdown(doc: dict[str, Any]) -> str:
         if ref:
             lines.append(f"| {rec['case']} | *reference (MPS)* | {ref['solver']} | {_f(ref['highs_seconds'], 3)} | "
                          f"{ref['simplex_iterations']} | {ref['ipm_iterations']} | {rec['lp'].get('rows', '–')} |")
-    lines += ["", "## Command line (Python start-up included)", "", "| command | best s | median s | runs | exit |",
-              "|---|---|---|---|---|"]
-    for rec in doc["cli"].values():
-        lines.append(f"| `{rec['command']}` | {_f(rec['best_seconds'], 3)} | {_f(rec['median_seconds'], 3)} | "
-                     f"{rec['runs']} | {rec['exit_code']} |")
-    lines += ["", "## Targets (measured, not asserted)", "", "| target | case | measured | met |", "|---|---|---|---|"]
-    for t in doc["targets"]:
-        measured = (f"{_f(t['seconds'], 3)} s" if "seconds" in t else
-                    f"ratio {_f(t['ratio'])}, peak {_f(t['peak_mb'], 0)} MiB")
-        met = {True: "yes", False: "no", None: "–"}[t["met"]]
-        lines.append(f"| {t['target']} | {t['case']} | {measured} | {met} |")
-    return "\n".join(lines) + "\n"
+    return lines
+
+
+def _kind_lines(cases: list[dict[str, Any]], kind: str, title: str, header: list[str],
+                cells: Callable[[dict[str, Any]], list[str]]) -> list[str]:
+    """A section of the records of ``kind``: ``title``, a table with columns case, size and
+    ``header``, one row per record from ``cells(record)`` (an error across the row)."""
+    records = [r for r in cases if _kind(r) == kind]
+    if not records:
+        return []
+    lines = ["", f"## {title}", "", "| " + " | ".join(["case", "size", *header]) + " |", "|" + "---|" * (len(header) + 2)]
+    for rec in records:
+        if "error" in rec:
+            lines.append(f"| {rec['case']} | {rec.get('size', '')} | error: {rec['error'][:120].replace('|', '/')} |"
+                         + " |" * (len(header) - 1))
+        else:
+            lines.append("| " + " | ".join([rec["case"], rec["size"], *cells(rec)]) + " |")
+    return lines
+
+
+def _statuses(rec: dict[str, Any]) -> str:
+    return ", ".join(f"{n} {s}" for s, n in rec["status"].items())
+
+
+def _sweep_lines(cases: list[dict[str, Any]]) -> list[str]:
+    """The sweep cases: one solve, the sweep cold, warm and warm on two workers (seconds and ÷ one solve)."""
+    return _kind_lines(
+        cases, "sweep", "Budget sweeps, warm against cold (seconds; ratio = ÷ one solve)",
+        ["points", "one solve s", "cold s", "warm s", "warm on 2 workers s", "cold ratio", "warm ratio",
+         "warm ratio CPU", "warm speed-up", "largest difference warm", "statuses"],
+        lambda rec: [str(rec["points"]), _f(rec["one_solve_seconds"], 3), _f(rec["cold_seconds"], 3),
+                     _f(rec["warm_seconds"], 3), _f(rec["warm_2_workers_seconds"], 3), _f(rec["cold_ratio"]),
+                     _f(rec["warm_ratio"]), _f(rec["warm_ratio_cpu"]), _f(rec["warm_speedup"]),
+                     f"{rec['largest_difference_warm']:.1e}", _statuses(rec)])
+
+
+def _draws_lines(cases: list[dict[str, Any]]) -> list[str]:
+    """The draws cases: seconds on one and on two worker processes, and their speed-up."""
+    return _kind_lines(
+        cases, "draws", "Scenario draws, 1 against 2 worker processes",
+        ["draws", "1 worker s", "2 workers s", "speed-up", "s per draw (1 worker)", "same tables", "statuses"],
+        lambda rec: [str(rec["draws"]), _f(rec["seconds_1_worker"], 3), _f(rec["seconds_2_workers"], 3),
+                     _f(rec["speedup"]), _f(rec["seconds_per_draw_1_worker"], 4),
+                     "yes" if rec["identical"] else "no", _statuses(rec)])

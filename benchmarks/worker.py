@@ -5,6 +5,10 @@ The case runs the library's own pipeline (``load_instance`` → ``fiscal_opt.sol
 peak memory. Right after the hand-off, the LP our engine passed to HiGHS is written as MPS (outside
 the timed phases); when the case is done, a fresh ``highspy.Highs`` with the engine's options
 reads that file and solves it alone: the reference time of the case.
+
+Sweep cases (:func:`run_sweep_case`) time a budget sweep cold, warm and warm on two worker
+processes against one solve; draws cases (:func:`run_draws_case`) time scenario draws on one and on
+two workers.
 """
 
 from __future__ import annotations
@@ -21,7 +25,9 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-from .cases import CASES, PROVINCES, SEED, Case
+import numpy as np
+
+from .cases import CASES, PROVINCES, SCENARIO, SEED, Case
 from .probe import Probe
 
 ENGINE = "highs"
@@ -142,11 +148,90 @@ def reference_solve(mps: Path, options: Any) -> dict[str, Any]:
             "mps_bytes": mps.stat().st_size}
 
 
+SWEEP_SHARES = 1.0 + 0.02 * np.arange(20)
+"""The budget points of a sweep case: 100 % to 138 % of the instance's own budget, in steps of 2 %."""
+AGREEMENT = ("objective", "weighted_shortfall", "min_coverage", "budget_used", "gini", "budget_shadow_price")
+"""Columns on which a warm sweep is checked against the cold one."""
+
+
+def _largest_difference(a: Any, b: Any) -> float:
+    """The largest difference of two sweep tables over :data:`AGREEMENT`, relative to max(1, |value|)."""
+    import pandas as pd
+
+    worst = 0.0
+    for column in AGREEMENT:
+        x = pd.to_numeric(a[column], errors="coerce").to_numpy(dtype=float)
+        y = pd.to_numeric(b[column], errors="coerce").to_numpy(dtype=float)
+        both = np.isfinite(x) & np.isfinite(y)
+        if both.any():
+            worst = max(worst, float(np.max(np.abs(x[both] - y[both]) / np.maximum(1.0, np.abs(y[both])))))
+    return worst
+
+
+def _timed(run: Any) -> tuple[Any, float, float]:
+    """``run()``, its wall and its CPU seconds (this process's)."""
+    start, cpu = time.perf_counter(), time.process_time()
+    out = run()
+    return out, round(time.perf_counter() - start, 3), round(time.process_time() - cpu, 3)
+
+
+def run_sweep_case(case: Case) -> dict[str, Any]:
+    """One cold solve at the instance's own budget, then the :data:`SWEEP_SHARES` sweep cold, warm
+    in this process, and warm on two worker processes (two runs of neighbouring points)."""
+    import fiscal_opt as fo
+    from fiscal_opt.analysis.executor import LocalExecutor
+
+    inst, policy = fo.load_instance(instance_path(case)), fo.load_policy(case.policy_file)
+    values = SWEEP_SHARES[:case.count]
+    _, one, one_cpu = _timed(lambda: fo.solve(inst, policy, repairs=False))
+    cold, cold_s, cold_cpu = _timed(lambda: fo.sweep(inst, policy, "budget", values, relative=True, warm=False))
+    warm, warm_s, warm_cpu = _timed(lambda: fo.sweep(inst, policy, "budget", values, relative=True))
+    two, two_s, _ = _timed(lambda: fo.sweep(inst, policy, "budget", values, relative=True,
+                                            executor=LocalExecutor(2)))
+    return {"points": len(values), "shares": [round(float(v), 4) for v in values],
+            "one_solve_seconds": one, "one_solve_cpu_seconds": one_cpu,
+            "cold_seconds": cold_s, "cold_cpu_seconds": cold_cpu, "warm_seconds": warm_s, "warm_cpu_seconds": warm_cpu,
+            "warm_2_workers_seconds": two_s, "cold_ratio": round(cold_s / one, 3), "warm_ratio": round(warm_s / one, 3),
+            "warm_ratio_cpu": round(warm_cpu / one_cpu, 3), "warm_2_workers_ratio": round(two_s / one, 3),
+            "warm_speedup": round(cold_s / warm_s, 3),
+            "largest_difference_warm": _largest_difference(warm, cold),
+            "largest_difference_2_workers": _largest_difference(two, cold),
+            "status": {k: int(v) for k, v in cold.drop_duplicates("value")["status"].value_counts().items()}}
+
+
+def run_draws_case(case: Case) -> dict[str, Any]:
+    """The case's draws of benchmarks/scenarios/migration.yaml in this process, then on two worker
+    processes (their start and imports included), and whether the two give the same tables."""
+    import fiscal_opt as fo
+    from fiscal_opt.analysis.executor import LocalExecutor
+    from fiscal_opt.analysis.scenarios import run_scenarios
+    from fiscal_opt.io.scenario import load_scenario
+
+    inst, policy = fo.load_instance(instance_path(case)), fo.load_policy(case.policy_file)
+    scenario = load_scenario(SCENARIO)
+    one, one_s, one_cpu = _timed(lambda: run_scenarios(inst, policy, scenario, case.count, executor=LocalExecutor(1)))
+    two, two_s, _ = _timed(lambda: run_scenarios(inst, policy, scenario, case.count, executor=LocalExecutor(2)))
+    return {"draws": case.count, "seconds_1_worker": one_s, "cpu_seconds_1_worker": one_cpu,
+            "seconds_2_workers": two_s, "speedup": round(one_s / two_s, 3),
+            "seconds_per_draw_1_worker": round(one_s / case.count, 4),
+            "identical": bool(one.draws.equals(two.draws) and one.regions.equals(two.regions)),
+            "status": one.summary["status"]}
+
+
 def run_case(case: Case, work: Path) -> dict[str, Any]:
     """Run ``case`` in this process with the probe on; returns its record."""
-    record: dict[str, Any] = {"case": case.name, "size": case.size, "regions": case.regions, "years": case.years,
-                              "services": case.services, "policy": case.policy, "policy_file": case.policy_file.name,
-                              "engine": ENGINE}
+    if case.kind != "solve":
+        record = {"case": case.name, "kind": case.kind, "size": case.size, "regions": case.regions,
+                  "years": case.years, "services": case.services, "policy": case.policy}
+        try:
+            record |= (run_sweep_case if case.kind == "sweep" else run_draws_case)(case)
+        except Exception as exc:  # noqa: BLE001 - the suite records failures and goes on
+            record["error"] = f"{type(exc).__name__}: {exc}"
+            record["traceback"] = traceback.format_exc(limit=8)
+        return record
+    record: dict[str, Any] = {"case": case.name, "kind": case.kind, "size": case.size, "regions": case.regions,
+                              "years": case.years, "services": case.services, "policy": case.policy,
+                              "policy_file": case.policy_file.name, "engine": ENGINE}
     generated = time.perf_counter()
     path = instance_path(case)
     record["generate_seconds"] = round(time.perf_counter() - generated, 3)

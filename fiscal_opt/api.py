@@ -15,7 +15,7 @@ from .model.params import derive
 from .results.result import Result
 from .solver.options import SolverOptions
 from .solver.repair import diagnose_with_repairs
-from .solver.stages import run_stages
+from .solver.stages import WarmStart, run_stages
 from .solver.verify import hard_violations, rule_residuals, violations
 
 
@@ -38,7 +38,7 @@ def to_pyomo(instance: Instance, policy: Policy | None = None) -> Any:
 
 
 def solve(instance: Instance, policy: Policy | None = None, *, options: SolverOptions | None = None,
-          tie_break: bool = True, repairs: bool = True, model: Any = None) -> Result:
+          tie_break: bool = True, repairs: bool = True, model: Any = None, warm: WarmStart | None = None) -> Result:
     """Solve ``instance`` under ``policy`` (default: the instance's own, else weighted shortfall
     with no rules) and return the verified :class:`Result`.
 
@@ -46,7 +46,9 @@ def solve(instance: Instance, policy: Policy | None = None, *, options: SolverOp
     solver Pyomo knows, through the Pyomo model. ``model`` is a Pyomo model from :func:`to_pyomo`
     for the same instance and policy, possibly with constraints of a user's own; it is solved
     through Pyomo. ``repairs=False`` leaves the nearest feasible changes out of an infeasibility
-    diagnosis (they take a solve per bisection step). Raises :class:`~fiscal_opt.errors.InputError`,
+    diagnosis (they take a solve per bisection step). ``warm`` carries the primary stage's basis
+    from one solve to the next of the same instance's LP shape (sweeps, scenario draws): the answer
+    is the same, only the time differs. Raises :class:`~fiscal_opt.errors.InputError`,
     :class:`~fiscal_opt.errors.InfeasibleError` or :class:`~fiscal_opt.errors.SolverError`.
     """
     policy = policy or instance.policy or Policy()
@@ -63,7 +65,7 @@ def solve(instance: Instance, policy: Policy | None = None, *, options: SolverOp
         formulation = build(params, policy)
     timings["build"] = time.perf_counter() - start
     try:
-        solution, stage_times = run_stages(formulation, options, tie_break, model=model)
+        solution, stage_times = run_stages(formulation, options, tie_break, model=model, warm=warm)
     except InfeasibleError as exc:
         raise (diagnose_with_repairs(params, policy, exc, options) if repairs else exc) from None
     timings |= stage_times

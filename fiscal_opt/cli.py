@@ -10,8 +10,10 @@ as markup or an emoji code, and a name of a million characters prints at once, s
 
 from __future__ import annotations
 
+import math
+import inspect
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
@@ -253,10 +255,10 @@ def _print_table(table, columns: dict[str, str], text_column: str) -> None:  # n
 
 def _write_table(table, out: Path) -> None:  # noqa: ANN001 - a DataFrame
     from .errors import OutputError
-    from .report.write import write_csv
+    from .report.write import write_csv, write_records
 
     try:
-        write_csv(table, out)
+        (write_records if out.suffix.lower() == ".json" else write_csv)(table, out)
     except OSError as exc:
         _fail(OutputError(str(out), "write the table", exc))
     out_console.print(f"Table written to {escape(str(out))}")
@@ -265,57 +267,152 @@ def _write_table(table, out: Path) -> None:  # noqa: ANN001 - a DataFrame
 @app.command()
 def sweep(
     instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    param: Annotated[Optional[list[str]], typer.Option("--param", help="NAME=START:STOP:STEP: budget (money_unit, or "
+                                                       "80%:120%:10% of the instance's own), a rule's parameter "
+                                                       "(min_coverage, per_capita_floor, gini_max, "
+                                                       "hold_harmless.max_cut, …) or coverage_value.levels[K]; "
+                                                       "twice for a grid.")] = None,
     budget: Annotated[Optional[str], typer.Option(help="START:STOP:STEP: each year's special fund in money_unit, "
                                                   "or 80%:120%:10% of the instance's own.")] = None,
     per_capita_floor: Annotated[Optional[str], typer.Option(help="START:STOP:STEP of the floor's share.")] = None,
     min_coverage: Annotated[Optional[str], typer.Option(help="START:STOP:STEP of the minimum coverage.")] = None,
     policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
     solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
-    out: Annotated[Optional[Path], typer.Option(help="Write the table as CSV to this file.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Write the table to this file: JSON if it ends in .json, "
+                                                "else CSV.")] = None,
     report: Annotated[Optional[Path], typer.Option(help="Folder for a report (HTML and Markdown with charts).")]
     = None,
     lang: Annotated[str, typer.Option(help="Language of the report: en or zh.")] = "en",
+    scheduler: Annotated[Optional[str], typer.Option(help="A Dask scheduler, tcp://HOST:PORT, to solve on (default: "
+                                                     "$FISCAL_OPT_SCHEDULER, else this machine).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: every core).")] = None,
+    cold: Annotated[bool, typer.Option("--cold", help="Solve every point from scratch instead of from the previous "
+                                       "point's basis (the same answers, slower).")] = False,
     set_: SetOption = None,
 ) -> None:
-    """Re-solve over a range of one parameter: the efficiency-equity frontier (shortfall against
-    Gini and minimum coverage) and the budget's shadow price along it; infeasible points are rows too."""
+    """Re-solve over a range of one parameter, or a grid of two: the efficiency-equity frontier
+    (shortfall against Gini and minimum coverage) and the budget's shadow price along it; infeasible
+    points are rows too."""
     from .errors import FiscalOptError, InputError, Problem
 
     try:
         import fiscal_opt as fo
-        from .analysis.sweeps import parse_range
+        from .analysis.executor import make_executor
+        from .analysis.sweeps import Axis, budget_note, parse_param, parse_range, sweep_grid
 
-        given = {name: text for name, text in (("budget", budget), ("per_capita_floor", per_capita_floor),
+        named = {name: text for name, text in (("budget", budget), ("per_capita_floor", per_capita_floor),
                                                ("min_coverage", min_coverage)) if text is not None}
-        if len(given) != 1:
-            raise InputError(Problem("sweep", "", "give exactly one of --budget, --per-capita-floor, --min-coverage"))
-        (parameter, text), = given.items()
-        values, relative = parse_range(text, "--" + parameter.replace("_", "-"))
+        ranges = [(parse_param(text), text.partition("=")[2].strip()) for text in param or []]
+        ranges += [(Axis(name, *parse_range(text, "--" + name.replace("_", "-"))), text) for name, text in named.items()]
+        if not 1 <= len(ranges) <= 2:
+            raise InputError(Problem("sweep", "", "give one parameter to sweep, or two for a grid: --param NAME=START:"
+                                     "STOP:STEP (or --budget, --per-capita-floor, --min-coverage)"))
         _check_lang(lang)
         _check_report_folder(report)
-        if parameter == "budget" and values.min() < 0:
-            raise InputError(Problem("--budget", "", f"a budget cannot be negative; the range {text!r} starts at "
-                                     f"{values.min() * (100 if relative else 1):g}{'%' if relative else ''}"))
+        for axis, text in ranges:
+            if axis.name == "budget" and axis.values.min() < 0:
+                shown = f"{axis.values.min() * (100 if axis.relative else 1):g}{'%' if axis.relative else ''}"
+                raise InputError(Problem(axis.option, "", f"a budget cannot be negative; the range {text!r} starts at "
+                                         f"{shown}"))
+        axes = [axis for axis, _ in ranges]
         inst, _, policies = _load_files(instance, [policy] if policy is not None else [], set_)
-        from .analysis.sweeps import budget_note
-
-        note = budget_note(inst, values, relative) if parameter == "budget" else None
-        if note:
-            err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
-        with _working(f"Solving {len(values)} points", False):
-            table = fo.sweep(inst, policies[0] if policies else None, parameter, values, relative,
-                             fo.SolverOptions(solver=solver))
+        for axis in axes:
+            note = budget_note(inst, axis.values, axis.relative) if axis.name == "budget" else None
+            if note:
+                err_console.print(f"[yellow]note:[/] {escape(note)}", highlight=False, soft_wrap=True)
+        points = math.prod(len(axis.values) for axis in axes)
+        executor = make_executor(scheduler, workers, _cells(inst) * points)
+        try:
+            with _progress(f"Solving {points:,} points", points) as advance:
+                table = sweep_grid(inst, policies[0] if policies else None, axes,
+                                   fo.SolverOptions(solver=solver), executor=executor, warm=not cold, progress=advance)
+        finally:
+            executor.close()
         if report is not None:
             from .report.frontier import sweep_page
 
             _write_report(sweep_page(table, inst.name, inst.money_unit, lang), report)
     except FiscalOptError as exc:
         _fail(exc)
-    _print_table(table, SWEEP_COLUMNS, "status")
+    columns = SWEEP_COLUMNS
+    if "value_2" in table:
+        columns = {"value": table["parameter"].iloc[0], "value_2": table["parameter_2"].iloc[0]} | \
+            {k: v for k, v in columns.items() if k != "value"}
+    _print_table(table, columns, "status")
     if out is not None:
         _write_table(table, out)
     if report is not None:
         out_console.print(f"Report written to {escape(str(report))}")
+
+
+def _cells(inst) -> int:  # noqa: ANN001 - an Instance
+    """Region × service × year cells of ``inst``: the size of its LP, roughly."""
+    return len(inst.regions) * len(inst.services)
+
+
+@contextmanager
+def _progress(message: str, total: int, silent: bool = False) -> Iterator[Callable[[], None]]:
+    """A progress bar on stderr counting ``total`` solves (nothing when silent or not on a terminal);
+    yields the function to call after each."""
+    if silent or not err_console.is_terminal:
+        yield lambda: None
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, \
+        TimeRemainingColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TimeRemainingColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(escape(message), total=total)
+        yield lambda: bar.advance(task)
+
+
+@app.command()
+def scenarios(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    scenarios_file: Annotated[Path, typer.Option("--scenarios", help="Scenario file (YAML): changes to the "
+                                                 "instance and the quantities drawn (docs/scenarios.md).")],
+    draws: Annotated[Optional[int], typer.Option(help="Number of draws (default: the scenario file's draws).")]
+    = None,
+    policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for draws.csv, regions.csv, rules.csv and "
+                                                "summary.json.")] = None,
+    solver: Annotated[str, typer.Option(help="highs (the default) or a solver Pyomo knows (glpk, cbc, …).")] = "highs",
+    scheduler: Annotated[Optional[str], typer.Option(help="A Dask scheduler, tcp://HOST:PORT, to solve on (default: "
+                                                     "$FISCAL_OPT_SCHEDULER, else this machine).")] = None,
+    workers: Annotated[Optional[int], typer.Option(help="Local worker processes (default: every core).")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    set_: SetOption = None,
+) -> None:
+    """Solve every Monte Carlo draw of a scenario file under the policy: per region, the spread of its
+    allocation; per rule, how often it binds; how often the formula and the optimum break the judged levels."""
+    from .errors import FiscalOptError
+
+    try:
+        import fiscal_opt as fo
+        from .analysis.executor import make_executor
+        from .analysis.scenarios import run_scenarios
+        from .io.scenario import load_scenario
+
+        if out is not None:
+            from .report.write import check_out_folder
+
+            check_out_folder(out)
+        inst, _, policies = _load_files(instance, [policy] if policy is not None else [], set_)
+        pol = policies[0] if policies else None
+        scenario = load_scenario(scenarios_file)
+        count = draws if draws is not None else scenario.spec.draws or 0
+        executor = make_executor(scheduler, workers, _cells(inst) * count)
+        try:
+            with _progress(f"Solving {count:,} draws", count, quiet) as advance:
+                result = run_scenarios(inst, pol, scenario, draws, fo.SolverOptions(solver=solver),
+                                       executor=executor, progress=advance)
+        finally:
+            executor.close()
+        if out is not None:
+            result.write(out)
+    except FiscalOptError as exc:
+        _fail(exc)
+    _show_run(_print_scenarios, result.summary, out, quiet)
 
 
 @app.command("design-formula")
@@ -355,6 +452,102 @@ def design_formula(
     print_formula(out_console, found)
     if out is not None:
         out_console.print(f"Results written to [bold]{escape(str(out))}[/]")
+
+
+def _print_scenarios(summary: dict) -> None:
+    """The statuses, how often each rule binds and how often the judged levels are broken."""
+    from .report.labels import share
+
+    statuses = ", ".join(f"{n:,} {s.replace('_', ' ')}" for s, n in summary["status"].items())
+    out_console.print(f"{escape(summary['scenario'])}: {summary['draws']:,} draws (seed {summary['seed']}) on "
+                      f"{escape(summary['instance'])} under {escape(summary['policy'])}: {statuses}", highlight=False)
+    out_console.print("How often each rule binds, in the draws that solved:")
+    view = Table(show_edge=False, header_style="bold")
+    view.add_column("rule")
+    view.add_column("binds in", justify="right")
+    for rule, p in summary["rules_binding"].items():
+        view.add_row(escape(rule), share(p))
+    out_console.print(view)
+    if summary["breaks"]:
+        out_console.print("How often the judged levels are broken, in all draws (the optimum: in those that solved):")
+        view = Table(show_edge=False, header_style="bold")
+        for column in ("judged", "level", "formula", "optimum", "infeasible", "out of reach"):
+            view.add_column(column, justify="left" if column == "judged" else "right")
+        for name, row in summary["breaks"].items():
+            view.add_row(escape(name), f"{row['level']:g}", share(row["formula_baseline"]), share(row["optimum"]),
+                         share(row["optimum_infeasible"]), share(row["out_of_reach"]))
+        out_console.print(view)
+        out_console.print("Out of reach: some cell's need is above its fund ceiling (the central share cap), so no "
+                          "allocation meets the level there.", highlight=False)
+
+
+@app.command()
+def plan(
+    instance: Annotated[Path, typer.Argument(help="Instance file (YAML).")],
+    scenarios_file: Annotated[Path, typer.Option("--scenarios", help="Scenario file (YAML): the draws, and under "
+                                                 "plan: the risk weight λ and the CVaR level α (docs/scenarios.md).")],
+    draws: Annotated[Optional[int], typer.Option(help="Number of draws (default: the scenario file's draws).")]
+    = None,
+    policy: Annotated[Optional[Path], typer.Option(help="Policy file; overrides the instance's own.")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="Folder for plan.csv, draws.csv and summary.json.")] = None,
+    method: Annotated[str, typer.Option(help="HiGHS method: choose, simplex or ipm.")] = "choose",
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
+    set_: SetOption = None,
+) -> None:
+    """A robust plan: one first-year allocation for every draw, later years adapting to each, that
+    minimises the expected weighted shortfall plus λ·CVaR_α of it; set beside the mean-forecast plan."""
+    from .errors import FiscalOptError
+
+    try:
+        import fiscal_opt as fo
+        from .analysis.plan import robust_plan
+        from .io.scenario import load_scenario
+
+        if out is not None:
+            from .report.write import check_out_folder
+
+            check_out_folder(out)
+        inst, _, policies = _load_files(instance, [policy] if policy is not None else [], set_)
+        scenario = load_scenario(scenarios_file)
+        with _working("Solving the plan over every draw", quiet):
+            result = robust_plan(inst, policies[0] if policies else None, scenario, draws,
+                                 fo.SolverOptions(method=method))
+        if out is not None:
+            result.write(out)
+    except FiscalOptError as exc:
+        _fail(exc)
+    _show_run(_print_plan, result.summary, out, quiet)
+
+
+def _show_run(show: Callable[[dict], None], summary: dict, out: Path | None, quiet: bool) -> None:
+    """Print a run's ``summary`` with ``show`` and where its files went, unless ``quiet``."""
+    if quiet:
+        return
+    show(summary)
+    if out is not None:
+        out_console.print(f"Results written to [bold]{escape(str(out))}[/]")
+
+
+def _print_plan(summary: dict) -> None:
+    """The two plans judged over the draws, and the size of the plan's LP."""
+    lp = summary["lp"]
+    out_console.print(f"{escape(summary['scenario'])}: {summary['draws']:,} draws (seed {summary['seed']}) under "
+                      f"{escape(summary['policy'])}; first year {summary['first_year']} shared, λ = "
+                      f"{summary['risk_weight']:g}, α = {summary['alpha']:g}", highlight=False)
+    view = Table(show_edge=False, header_style="bold", title=f"weighted shortfall ({escape(summary['unit'])})")
+    for column in ("plan", "expected", f"CVaR {summary['alpha']:g}", "worst", "rules bend", "infeasible",
+                   "min coverage missed"):
+        view.add_column(column, justify="left" if column == "plan" else "right")
+    for name, key in (("robust", "robust_plan"), ("mean forecast", "mean_forecast_plan")):
+        row = summary[key]
+        view.add_row(name, _number(row["expected_shortfall"]), _number(row["cvar_shortfall"]),
+                     _number(row["worst_shortfall"]), f"{row['draws_bending_rules']:,}",
+                     f"{row['draws_infeasible']:,}", f"{row['draws_missing_min_coverage']:,}")
+    out_console.print(view)
+    out_console.print(f"The plan's LP: {lp['rows']:,} rows × {lp['cols']:,} columns ({lp['nnz']:,} nonzeros), "
+                      f"built in {lp['build_seconds']:.2f} s, solved in {lp['solve_seconds']:.2f} s. Expected and "
+                      "tail shortfall are over the draws that can be solved; a draw counts as bending when a "
+                      "rule must bend for the shared first year.", highlight=False)
 
 
 @app.command()
@@ -481,6 +674,16 @@ def _benchmark_suite():  # noqa: ANN202 - the module benchmarks.suite
     if str(root) not in sys.path:
         sys.path.insert(0, str(root))
     return importlib.import_module("benchmarks.suite")
+
+
+def _short_help(callback: Callable[..., None]) -> str:
+    """A command's line in ``fiscal-opt --help``: the first paragraph of its docstring on one line
+    (Typer's list keeps the docstring's line breaks)."""
+    return " ".join(inspect.cleandoc(callback.__doc__ or "").split("\n\n")[0].split())
+
+
+for _command in app.registered_commands:
+    _command.short_help = _command.short_help or _short_help(_command.callback)
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """Exceptions a user can cause, each with the exit code the command line gives it.
 
 Every error that bad input or an impossible policy can raise derives from
-:class:`FiscalOptError`; the CLI prints its message and exits with ``exit_code``.
+:class:`FiscalOptError`; the CLI prints its message and exits with ``exit_code``. Each pickles
+with what it was made from, so that an error raised in a worker process (sweeps and scenarios
+on local processes or a cluster) reaches the command line whole.
 """
 
 from __future__ import annotations
@@ -49,6 +51,9 @@ class InputError(FiscalOptError):
         head = "1 problem" if len(listed) == 1 and not more else f"{len(listed)}{'+' if more else ''} problems"
         super().__init__(f"{head} in the input:\n" + "\n".join(f"  {p}" for p in self.problems))
 
+    def __reduce__(self) -> tuple:
+        return type(self), (self.problems,)
+
 
 class InfeasibleError(FiscalOptError):
     """The policy's rules cannot all hold at once (exit code 3).
@@ -63,6 +68,9 @@ class InfeasibleError(FiscalOptError):
         self.rules = rules
         self.repairs = repairs or []
         super().__init__(message)
+
+    def __reduce__(self) -> tuple:
+        return type(self), (str(self), self.rules, self.repairs)
 
 
 class SolverError(FiscalOptError):
@@ -88,7 +96,11 @@ class OutputError(FiscalOptError):
 
     def __init__(self, path: str, doing: str, error: OSError):
         self.path = path
+        self._made_from = (path, doing, error)
         self.errno = error.errno
         reason = error.strerror or str(error)
         hint = self.HINTS.get(error.errno)
         super().__init__(f"{path}: cannot {doing}: {reason}" + (f" ({hint})" if hint else ""))
+
+    def __reduce__(self) -> tuple:
+        return type(self), self._made_from

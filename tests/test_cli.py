@@ -117,8 +117,14 @@ def test_infeasible_exits_3_and_writes_the_diagnosis(tmp_path: Path):
 def test_help_lists_the_commands():
     proc = run("--help")
     assert proc.returncode == 0
-    for command in ("solve", "validate", "generate", "bench"):
+    for command in ("solve", "validate", "generate", "bench", "scenarios", "plan"):
         assert command in proc.stdout
+    # each command's line is its docstring's first paragraph on one line, however the docstring wraps
+    from fiscal_opt.cli import app
+
+    for command in app.registered_commands:
+        assert command.short_help and "\n" not in command.short_help
+        assert command.short_help.split()[:3] == (command.callback.__doc__ or "").split()[:3]
 
 
 def test_compare_and_explain_commands(tmp_path: Path):

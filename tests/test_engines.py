@@ -122,15 +122,24 @@ def test_quick_benchmark_suite_writes_json_and_markdown(tmp_path: Path) -> None:
     assert {"date", "machine", "cli", "cases", "targets", "phases"} <= set(doc)
     assert {"cores", "python", "packages"} <= set(doc["machine"])
     assert {"help", "solve"} == set(doc["cli"])
-    assert len(records) == len(doc["cases"]) >= 4
+    assert len(records) == len(doc["cases"]) >= 6
     for rec in doc["cases"]:
         assert "error" not in rec, rec.get("error")
+    kinds = {kind: [r for r in doc["cases"] if r["kind"] == kind] for kind in ("solve", "sweep", "draws")}
+    for rec in kinds["sweep"]:  # the warm sweep is the cold one, point for point, on one process or two
+        assert rec["points"] == 20 and rec["status"] == {"optimal": 20}
+        assert rec["largest_difference_warm"] < 1e-6 and rec["largest_difference_2_workers"] < 1e-6
+    for rec in kinds["draws"]:  # two workers give the tables of one
+        assert rec["identical"] and sum(rec["status"].values()) == rec["draws"] == 20
+    assert kinds["sweep"] and kinds["draws"]
+    for rec in kinds["solve"]:
         assert {"end_to_end_seconds", "peak_mb", "phases", "stages", "reference", "ratio", "lp"} <= set(rec)
         assert {"load", "derive", "build", "handoff", "solve", "extract", "write", "report"} \
             <= set(rec["phases"])
         assert rec["reference"]["objective_rel_diff"] < 1e-9  # the MPS file is the LP we solved
     markdown = (tmp_path / "results.md").read_text(encoding="utf-8")
     assert "| case |" in markdown and "ratio" in markdown and "provinces-rules" in markdown
+    assert "| sweep-r330-y1 | 330 × 4 × 1 | 20 |" in markdown and "| draws-r330-y1 | 330 × 4 × 1 | 20 |" in markdown
 
 
 @pytest.mark.parametrize("policy", ["current-practice", "equity-first", "leximin"])

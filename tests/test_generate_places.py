@@ -76,3 +76,19 @@ def test_the_generate_command_adds_places_on_request(tmp_path: Path) -> None:
     instance = fo.load_instance(tmp_path / "synthetic-12r-2y-s0.yaml")
     assert instance.has_places and instance.migration is not None
     assert len(instance.migration.persons) == 12  # one net flow per region in the second year
+
+
+def test_a_warm_budget_sweep_with_places_gives_the_cold_answers(tmp_path: Path) -> None:
+    instance = fo.load_instance(write_instance(places.with_places(generate_instance(30, years=3, seed=2), seed=2),
+                                               tmp_path))
+    policy = fo.load_policy(ROOT / "benchmarks" / "policies" / "bands.yaml")
+    values = np.linspace(1.0, 1.3, 4)  # below its own budget min_coverage 0.5 cannot be met here
+    warm = fo.sweep(instance, policy, "budget", values, relative=True)
+    cold = fo.sweep(instance, policy, "budget", values, relative=True, warm=False)
+    assert (warm["status"] == "optimal").all() and list(warm["status"]) == list(cold["status"])
+    for column in ("objective", "weighted_shortfall", "min_coverage", "budget_used", "gini"):
+        a, b = (pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=float) for frame in (warm, cold))
+        assert np.allclose(a, b, rtol=1e-6, atol=1e-6, equal_nan=True), column
+    # more money never raises the valued shortfall
+    by_point = warm.groupby("value")["weighted_shortfall"].sum().to_numpy()
+    assert np.all(np.diff(by_point) <= 1e-6 * by_point[:-1])

@@ -143,8 +143,10 @@ def _message(err: dict[str, Any]) -> str:
     return f"{message} (got {shown(value)})"
 
 
-def _validation_problems(exc: ValidationError, model: type[BaseModel], data: Any, file: str,
-                         lines: Lines, prefix: Location = ()) -> list[Problem]:
+def validation_problems(exc: ValidationError, model: type[BaseModel], data: Any, file: str,
+                        lines: Lines, prefix: Location = ()) -> list[Problem]:
+    """The problems of a pydantic ``exc`` for ``data`` (read from ``file`` with ``lines``, at key
+    path ``prefix`` in it) in the words of a fiscal analyst, with line and key path."""
     by_key: dict[Location, list[dict[str, Any]]] = {}
     for err in exc.errors():
         by_key.setdefault(_data_location(data, err["loc"]), []).append(err)
@@ -190,15 +192,23 @@ KINDS = {bool: "a single true/false", int: "a single number", float: "a single n
          list: "a list"}
 
 
-def _validate(model: type[BaseModel], data: Any, file: str, lines: Lines, prefix: Location = ()) -> Any:
+def validate(model: type[BaseModel], data: Any, file: str, lines: Lines, kind: str) -> Any:
+    """``data`` read from ``file`` (with its ``lines``) as ``model``, or an
+    :class:`~fiscal_opt.errors.InputError` listing every problem with its line and key path, in the
+    words instance and policy files get; ``kind`` names the file (``a scenario``)."""
+    return _validate(model, data, file, lines, kind=kind)
+
+
+def _validate(model: type[BaseModel], data: Any, file: str, lines: Lines, prefix: Location = (),
+              kind: str | None = None) -> Any:
     if not isinstance(data, dict):
         what = "empty" if data is None else f"{KINDS.get(type(data), type(data).__name__)}, not a mapping of keys"
-        raise InputError(Problem(file, format_location(prefix), f"the file is {what}; expected "
-                                 f"the keys of {'a policy' if model is PolicyFile else 'an instance'} file"))
+        kind = kind or ("a policy" if model is PolicyFile else "an instance")
+        raise InputError(Problem(file, format_location(prefix), f"the file is {what}; expected the keys of {kind} file"))
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise input_error(_validation_problems(exc, model, data, file, lines, prefix), file) from None
+        raise input_error(validation_problems(exc, model, data, file, lines, prefix), file) from None
 
 
 def load_policy(path: str | Path, overrides: Mapping[str, Any] | None = None) -> Policy:

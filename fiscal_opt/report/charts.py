@@ -453,10 +453,11 @@ def summarise_points(table: pd.DataFrame, by: str) -> pd.DataFrame:
 
 
 def frontier(table: pd.DataFrame, lang: str = "en", by: str = "policy", money_unit: str = "100m_yuan",
-             point_label: Callable[[object], str] = str) -> Figure:
+             point_label: Callable[[object], str] = str, join: bool | None = None) -> Figure:
     """The efficiency–equity frontier of a compare or sweep table: weighted shortfall (money_unit)
     against the Gini coefficient and against the lowest coverage, one point per ``by`` value,
-    joined in order for a sweep. The formula baseline of a compare table is a star."""
+    joined in order for a sweep (``join``; not for a compare table or a grid). The formula
+    baseline of a compare table is a star."""
     lab = Labels(lang, money_unit)
     points = summarise_points(table, by).dropna(subset=["weighted_shortfall"])
     is_formula = points.index.to_series().astype(str).eq("formula baseline").to_numpy()
@@ -464,7 +465,7 @@ def frontier(table: pd.DataFrame, lang: str = "en", by: str = "policy", money_un
         fig, axes = _figure(3.3, ncols=2)
         for ax, column, xlabel in ((axes[0], "gini", "c_frontier_gini"), (axes[1], "min_coverage", "c_frontier_min")):
             policies = points[~is_formula]
-            if by != "policy":
+            if join if join is not None else by != "policy":
                 ax.plot(policies[column], policies["weighted_shortfall"], color=OPTIMUM, linewidth=1, zorder=2)
             ax.scatter(policies[column], policies["weighted_shortfall"], color=OPTIMUM, s=26, zorder=3)
             if is_formula.any():
@@ -485,24 +486,29 @@ def frontier(table: pd.DataFrame, lang: str = "en", by: str = "policy", money_un
 
 
 def sweep_shadow_price(table: pd.DataFrame, lang: str = "en", money_unit: str = "100m_yuan",
-                       value_format: Callable[[float], str] = "{:g}".format) -> Figure:
-    """The budget's shadow price along a sweep, one line per year (infeasible points are gaps)."""
+                       value_format: Callable[[float], str] = "{:g}".format, series: str | None = None,
+                       series_format: Callable[[float], str] = str) -> Figure:
+    """The budget's shadow price along a sweep, one line per year (infeasible points are gaps); with
+    ``series`` (a grid's ``value_2``), one line per value of that column, averaged over years."""
     lab = Labels(lang, money_unit)
     frame = table.assign(price=pd.to_numeric(table["budget_shadow_price"], errors="coerce"))
-    years = list(dict.fromkeys(frame["year"]))
+    if series is None:
+        lines = {str(year): frame[frame["year"] == year] for year in dict.fromkeys(frame["year"])}
+    else:
+        lines = {series_format(v): part.groupby("value", sort=False, as_index=False)["price"].mean()
+                 for v, part in frame.groupby(series, sort=False)}
     names = frame["objective_name"].dropna()
     objective = lab.objective(str(names.iloc[0])) if len(names) else ""
     with style():
         fig, (ax,) = _figure(2.8)
-        for k, year in enumerate(years):
-            rows = frame[frame["year"] == year]
+        for k, (name, rows) in enumerate(lines.items()):
             ax.plot(rows["value"], rows["price"], marker="o", markersize=3, linewidth=1.2,
-                    color=GROUP_COLOURS[k % len(GROUP_COLOURS)] if len(years) > 1 else OPTIMUM, label=str(year))
+                    color=GROUP_COLOURS[k % len(GROUP_COLOURS)] if len(lines) > 1 else OPTIMUM, label=name)
         ax.axhline(0, color="#555555", linewidth=0.8)
         ax.xaxis.set_major_formatter(_formatter(value_format))
         ax.set_ylabel(lab("c_price_y", unit=lab.unit, objective=objective))
-        if len(years) > 1:
-            ax.legend(loc="best", ncols=min(len(years), 6))
+        if len(lines) > 1:
+            ax.legend(loc="best", ncols=min(len(lines), 6))
         ax.set_title(lab("c_sweep_price"))
     return fig
 

@@ -143,6 +143,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "p_budget_rel": ("the budget (share of the instance's own)", "预算（相对原预算的比例）"),
     "p_per_capita_floor": ("the per-capita floor", "人均财力下限"),
     "p_min_coverage": ("the minimum coverage", "最低保障率"),
+    "p_gini_max": ("the Gini ceiling", "基尼系数上限"),
+    "p_max_disparity_ratio": ("the max/min ratio", "最高最低比上限"),
+    "p_mean_deviation_max": ("the mean deviation ceiling", "平均偏差上限"),
+    "p_hold_harmless.max_cut": ("the largest cut (hold-harmless)", "最大降幅（保底）"),
+    "p_hold_harmless.max_rise": ("the largest rise", "最大增幅"),
     "c_infeasible": ("infeasible", "不可行"),
     # tables
     "t_years": ("Budget by year", "分年度预算"),

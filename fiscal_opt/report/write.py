@@ -86,6 +86,13 @@ def write_csv(frame: pd.DataFrame, path: Path) -> None:
         writer.writerows(zip(*columns))
 
 
+def write_records(frame: pd.DataFrame, path: Path) -> None:
+    """``frame`` as a UTF-8 JSON list of row objects (column: value), missing values ``null``,
+    numbers as CSV writes them (shortest round-trip form)."""
+    rows = frame.astype(object).where(frame.notna(), None).to_dict("records")
+    _write_json([{k: v.item() if isinstance(v, np.generic) else v for k, v in row.items()} for row in rows], path)
+
+
 def _cells(column: pd.Series) -> list[str]:
     """A column's cells as CSV text: ``repr`` of each float (blank for NaN), ``str`` otherwise."""
     values = column.to_numpy()
@@ -160,6 +167,18 @@ def write_result(result: Result, out: Path, formats: Iterable[str], lang: str = 
     return out
 
 
+def write_folder(out: Path, tables: dict[str, pd.DataFrame], documents: dict[str, dict]) -> Path:
+    """Write each table as CSV (:func:`write_csv`) and each document as JSON into folder ``out``,
+    by file name, as safely as results (manifest, lock, one swap; the same content, the same bytes)."""
+    out = Path(os.path.abspath(out))
+    with _result_folder(out) as tmp:
+        for name, table in tables.items():
+            write_csv(table, tmp / name)
+        for name, doc in documents.items():
+            _write_json(doc, tmp / name)
+    return out
+
+
 def write_pages(page: Page, out: Path) -> Path:
     """Write a report page (a compare or sweep report) into folder ``out`` as safely as results:
     report.html, report.md and its charts."""
@@ -199,7 +218,7 @@ def write_infeasible(out: Path, error: Exception) -> Path:
     return out
 
 
-def _write_json(doc: dict, path: Path) -> None:
+def _write_json(doc: dict | list, path: Path) -> None:
     path.write_text(json.dumps(doc, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 

@@ -76,16 +76,21 @@ class Engine(Protocol):
     def describe(self) -> dict[str, Any]:
         """The solver's name and version, for summary.json."""
 
+    def basis(self) -> Any:
+        """The last solve's basis, to start another solve of an LP of the same shape from
+        (:func:`make_engine`'s ``start``); ``None`` when the engine has none."""
+
 
 def make_engine(f: Formulation, cost: np.ndarray, offset: float, options: SolverOptions,
-                model: Any = None) -> Engine:
+                model: Any = None, start: Any = None) -> Engine:
     """The engine ``options.solver`` loaded with ``f`` minimising ``cost @ x + offset``; with a
     user's Pyomo ``model`` of ``f`` (from :func:`~fiscal_opt.model.pyomo_model.to_pyomo`), that
-    model through Pyomo (``highs`` then means ``appsi_highs``)."""
+    model through Pyomo (``highs`` then means ``appsi_highs``). ``start`` is another solve's
+    :meth:`Engine.basis` for the first solve to start from (the direct engine only)."""
     if options.solver == DIRECT and model is None:
         from .highs import DirectHighs
 
-        return DirectHighs(f.lp, cost, offset, options)
+        return DirectHighs(f.lp, cost, offset, options, start)
     from .pyomo_solver import PyomoSolver
 
     return PyomoSolver(f, cost, offset, options, model)

@@ -233,3 +233,7 @@ class PyomoSolver:
         except Exception:  # noqa: BLE001 - a solver that cannot say its version still solved
             version = None
         return {"name": self.solver_name, "version": version, "engine": self.name}
+
+    def basis(self) -> None:
+        """Pyomo hands no basis back: every solve starts as the solver decides."""
+        return None

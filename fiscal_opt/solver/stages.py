@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -131,13 +132,25 @@ def _hold_for_tie_break(f: Formulation, engine: Engine) -> None:
         engine.add_row(f.x_cols[cells][in_year], np.ones(int(in_year.sum())), total, total)
 
 
+@dataclass
+class WarmStart:
+    """The primary stage's basis carried from one solve to the next: the next solve's primary
+    stage starts from it when its LP has the same shape (a sweep's next point). Only the primary
+    LP's basis is kept, never the later stages' held faces, so each solve's LP is its own."""
+
+    basis: Any = None
+    warm_solves: int = 0
+    """Solves whose primary stage started from a carried basis."""
+
+
 def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, diagnose: bool = True,
-               model: Any = None) -> tuple[Solution, dict[str, float]]:
+               model: Any = None, warm: WarmStart | None = None) -> tuple[Solution, dict[str, float]]:
     """Solve ``f`` stage by stage with the engine ``options.solver`` (or a user's Pyomo ``model``
     of ``f``); returns the solution and the seconds spent per phase.
 
     ``diagnose=False`` skips the irreducible-infeasible-subset search when the policy is infeasible
-    (used by the repair search, which only needs to know whether a variant is feasible)."""
+    (used by the repair search, which only needs to know whether a variant is feasible). ``warm``
+    starts the primary stage from the basis it holds and takes this solve's primary basis."""
     timings: dict[str, float] = {}
     presolve_check(f)
     policy: Policy = f.policy
@@ -145,7 +158,7 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
     penalty = obj["penalty"][0]
     cost, offset = first_stage(f)
     start = time.perf_counter()
-    engine = make_engine(f, cost, offset, options, model)
+    engine = make_engine(f, cost, offset, options, model, warm.basis if warm is not None else None)
     timings["handoff"] = time.perf_counter() - start
     stages: list[dict] = []
 
@@ -163,7 +176,12 @@ def run_stages(f: Formulation, options: SolverOptions, tie_break: bool = True, d
         stages.append({"stage": name, "objective_lp": value})
         return value
 
+    if warm is not None:
+        warm.warm_solves += bool(getattr(engine, "warm", False))
+        warm.basis = None  # an infeasible primary stage leaves none to carry
     stage(policy.objective)
+    if warm is not None:
+        warm.basis = engine.basis()
     duals = engine.row_duals()
     budget = f.lp.row_blocks.get("budget")
     ranges = engine.row_ranges(budget.rows) if budget is not None else None
