@@ -8,7 +8,9 @@ and hold_harmless max_cut 0.1, the rules every generated instance is built to me
 use min_coverage 0.3: their central share caps hold some cells below 0.5) — and ``maxmin`` —
 max_min_coverage (three LP stages with the tie-break) — and, at 2,850 and 10,000 regions, ``bands``
 — the rules policy with coverage valued in three bands (model v2's ``coverage_value``: a shortfall
-column per band).
+column per band). ``r2850-y5-places`` is the county case under ``bands`` with places on every
+service, capital, conversions and net flows of people (MODEL-v2 §11–12,
+:func:`fiscal_opt.generate.places.with_places`).
 
 Besides single solves (``kind`` ``solve``): ``sweep`` cases time a 20-point budget sweep (100 % to
 138 % of the instance's own budget) warm against cold, and ``draws`` cases time Monte Carlo draws of
@@ -45,6 +47,7 @@ class Case:
     optional: bool = False
     kind: str = "solve"          # "solve", "sweep" (warm against cold) or "draws" (1 against 2 workers)
     count: int = 0               # sweep points or draws
+    places: bool = False         # places on every service and flows of people (fiscal_opt.generate.places)
 
     @property
     def policy_file(self) -> Path:
@@ -55,7 +58,8 @@ class Case:
     @property
     def size(self) -> str:
         """``31 provinces × 4 × 6`` style description."""
-        return "provinces" if self.regions is None else f"{self.regions:,} × {self.services} × {self.years}"
+        size = "provinces" if self.regions is None else f"{self.regions:,} × {self.services} × {self.years}"
+        return size + (" with places" if self.places else "")
 
 
 def _registry() -> dict[str, Case]:
@@ -67,6 +71,7 @@ def _registry() -> dict[str, Case]:
                               quick=(regions, years) == (330, 1), optional=regions == 40000 and years == 5))
         if regions in (2850, 10000):
             cases.append(Case(f"r{regions}-y{years}-bands", "bands", regions, years))
+    cases.append(Case("r2850-y5-places", "bands", 2850, 5, places=True))
     cases += [Case("sweep-r330-y1", "rules", 330, 1, quick=True, kind="sweep", count=20),
               Case("sweep-r2850-y5", "rules", 2850, 5, kind="sweep", count=20),
               Case("draws-r330-y1", "draws", 330, 1, quick=True, kind="draws", count=20),

@@ -41,6 +41,7 @@ PACKAGES = ("fiscal-opt", "highspy", "pyomo", "numpy", "scipy", "pandas", "pydan
 TARGETS = (
     # (what, case-name prefix, ratio limit, peak MiB limit)
     ("2,850 × 4 × 5: end-to-end ≤ 2.0 × HiGHS", "r2850-y5-", 2.0, None),
+    ("2,850 × 4 × 5 with places: end-to-end ≤ 2.5 × HiGHS", "r2850-y5-places", 2.5, None),
     ("40,000 × 4 × 1: end-to-end ≤ 3.0 × HiGHS, peak ≤ 4 GB", "r40000-y1-", 3.0, 4096.0),
 )
 SWEEP_TARGETS = (

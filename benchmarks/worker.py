@@ -57,14 +57,17 @@ def instance_path(case: Case) -> Path:
     """The case's instance file, generating it into :func:`cache_dir` on first use."""
     if case.regions is None:
         return PROVINCES
+    from fiscal_opt.generate.places import with_places
     from fiscal_opt.generate.synthetic import default_name, generate_instance, write_instance
 
     folder = cache_dir()
-    path = folder / f"{default_name(case.regions, case.years, SEED)}-{case.services}s.yaml"
+    suffix = "-places" if case.places else ""
+    path = folder / f"{default_name(case.regions, case.years, SEED)}-{case.services}s{suffix}.yaml"
     if not path.exists():
         tmp = Path(tempfile.mkdtemp(prefix=".gen.", dir=_mkdir(folder)))
-        written = write_instance(generate_instance(case.regions, years=case.years, seed=SEED,
-                                                   services=case.services), tmp, name=path.stem)
+        generated = generate_instance(case.regions, years=case.years, seed=SEED, services=case.services)
+        written = write_instance(with_places(generated, seed=SEED) if case.places else generated, tmp,
+                                 name=path.stem)
         for file in tmp.iterdir():
             if file != written:
                 file.replace(folder / file.name)

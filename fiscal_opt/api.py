@@ -8,6 +8,7 @@ from typing import Any
 from .errors import InfeasibleError, InputError, Problem, SolverError
 from .io.instance import Instance, Policy
 from .model.baseline import formula_special_fund
+from .model.capacity import baseline_plan
 from .model.build import Formulation, build
 from .io.check import check
 from .model.params import derive
@@ -72,18 +73,20 @@ def solve(instance: Instance, policy: Policy | None = None, *, options: SolverOp
     budget = params.special_fund if params.special_fund is not None else solution.special_fund.sum(axis=(0, 1))
     base_x = formula_special_fund(params.weight, params.gap, params.ceiling, budget)
     base_y = params.formula_incentive
+    base_plan = None if params.capacity is None else baseline_plan(params.capacity, params.local_funding, base_x)
     timings["baseline"] = time.perf_counter() - start
     start = time.perf_counter()
-    residuals = rule_residuals(params, policy, solution.special_fund, solution.incentive)
+    residuals = rule_residuals(params, policy, solution.special_fund, solution.incentive, plan=solution.plan)
     broken = hard_violations(residuals, policy)
     if broken:
         raise SolverError("the solver's answer breaks rules when checked independently: "
                           + ", ".join(f"{k} by {v:.3g}" for k, v in broken.items())
                           + "; no answer is reported")
-    baseline_breaks = sorted(violations(rule_residuals(params, policy, base_x, base_y, budget)))
+    baseline_breaks = sorted(violations(rule_residuals(params, policy, base_x, base_y, budget, base_plan)))
     timings["verify"] = time.perf_counter() - start
     return Result(instance=instance, policy=policy, params=params, solution=solution, baseline_special_fund=base_x,
-                  baseline_incentive=base_y, residuals=residuals, baseline_breaks=baseline_breaks, timings=timings)
+                  baseline_incentive=base_y, residuals=residuals, baseline_breaks=baseline_breaks, timings=timings,
+                  baseline_plan=base_plan)
 
 
 def _formulation_of(model: Any, instance: Instance, policy: Policy) -> Formulation:

@@ -606,15 +606,20 @@ def generate(
     years: Annotated[int, typer.Option(min=1, help="Number of years (from 2025).")] = 1,
     seed: Annotated[int, typer.Option(min=0, help="Random seed: the same seed gives the same files.")] = 0,
     services: Annotated[int, typer.Option(min=1, max=4, help="Number of services (1–4).")] = 4,
+    places: Annotated[bool, typer.Option(help="Add places on every service, capital and net flows of people "
+                                         "(calibrated on the flagship capacity instance).")] = False,
 ) -> None:
     """Write a synthetic instance calibrated on the 2020 provincial data (at most 300,000 regions × years)."""
     from .errors import InputError, OutputError, Problem
+    from .generate.places import with_places
     from .generate.synthetic import generate_instance, write_instance
 
     try:
         generated = generate_instance(regions, years=years, seed=seed, services=services)
     except ValueError as exc:  # an option out of range
         _fail(InputError(Problem("generate", "", str(exc))))
+    if places:
+        generated = with_places(generated, seed=seed)
     try:
         path = write_instance(generated, out)
     except OSError as exc:

@@ -143,7 +143,7 @@ def test_every_raw_file_is_listed_with_its_source():
     readme = (RAW / "README.md").read_text(encoding="utf-8")
     notes = (RAW / "SOURCES.md").read_text(encoding="utf-8") + (RAW / "SOURCES_migration.md").read_text(encoding="utf-8")
     files = sorted(path.name for path in RAW.glob("*.csv"))
-    assert len(files) == 11
+    assert len(files) == 12
     assert [f for f in files if f"`{f}`" not in readme] == []
     assert [f for f in files if f not in notes] == []
 

@@ -76,12 +76,45 @@ CASES = {
 GROWING = {"hold_harmless_per_capita"}
 """Cases on the instance with A's residents growing by a fifth in 2026 (so the per-capita basis shows)."""
 
+PLACES = {"education": {"capacity": "school_places", "capital_cost": 20_000, "lead_time": 1, "depreciation": 0.05,
+                        "idle_cost": 500, "convert_to": {"health": {"cost": 5000, "max_share": 0.2, "lead_time": 1}}},
+          "health": {"capacity": "beds", "capital_cost": 50_000}}
+"""Places of MODEL-v2 §11 on both services (cases ``places*``): school places and beds per region."""
+PLACE_COLUMNS = [{"school_places": 180_000, "beds": 2_000, "local_capital": 4},
+                 {"school_places": 300_000, "beds": 8_000, "local_capital": 2},
+                 {"school_places": 100_000, "beds": 200, "local_capital": 0.5}]
+PLACE_CASES = {
+    "places": {},
+    "places_min_coverage": {"min_coverage": {"health": 0.05, "default": 0.3}},
+    "places_max_min": {"objective": "max_min_coverage"},
+    "places_coverage_value": {"coverage_value": {"levels": [0.3, 0.6, 1.0], "values": [3.0, 2.0, 1.0]}},
+    "places_flows_per_capita": {"hold_harmless": {"max_cut": 0.05, "basis": "per_capita"}},
+}
+"""Cases with places; ``places_flows*`` also move 100,000 people from B to A in 2026."""
+CASES |= PLACE_CASES
+
+
+def with_places(spec: dict, case: str, folder: Path) -> dict:
+    """``spec`` with the places of :data:`PLACES` (and, for ``places_flows*``, a flow of people)."""
+    for name, keys in PLACES.items():
+        spec["services"][name] |= copy.deepcopy(keys)
+    for region, columns in zip(spec["regions"], PLACE_COLUMNS):
+        region |= columns
+    spec["budget"]["capital_fund"] = {2025: 3, 2026: 3}
+    if case.startswith("places_flows"):
+        (folder / "flows.csv").write_text("origin,destination,year,persons,age0_14\nB,A,2026,100000,30000\n",
+                                          encoding="utf-8")
+        spec["migration"] = {"migration_csv": "flows.csv"}
+    return spec
+
 
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_rows_match_the_golden_file(tmp_path: Path, case: str) -> None:
     spec = copy.deepcopy(dict(INSTANCE, policy={"name": case, **CASES[case]}))
     if case in GROWING:
         spec["regions"][0]["population"] = {2025: 1_000_000, 2026: 1_200_000}
+    if case in PLACE_CASES:
+        spec = with_places(spec, case, tmp_path)
     instance = fo.load_instance(write_instance(tmp_path, spec))
     got = dump(build(derive(instance, instance.policy), instance.policy))
     path = GOLDEN / f"{case}.lp"

@@ -84,12 +84,14 @@ class GeneratedInstance:
     ``instance`` is the content of ``<name>.yaml`` (plain data, ready for ``yaml.safe_dump``);
     ``regions`` the content of ``<name>.regions.csv`` (long format with ``year`` when the
     instance has several years). ``adjustments`` counts the draws the generator changed to keep
-    the instance feasible (see docs/generator.md).
+    the instance feasible (see docs/generator.md). ``flows`` holds net flows of people
+    (``<name>.flows.csv``: region, year, persons) when :func:`~.places.with_places` added them.
     """
 
     instance: dict[str, Any]
     regions: pd.DataFrame = field(repr=False)
     adjustments: Mapping[str, int] = field(default_factory=dict)
+    flows: pd.DataFrame | None = field(default=None, repr=False)
 
     @property
     def name(self) -> str:
@@ -452,7 +454,8 @@ def _csv_text(table: pd.DataFrame) -> str:
 
 
 def write_instance(generated: GeneratedInstance, out_dir: Path, name: str | None = None) -> Path:
-    """Write ``<name>.yaml`` and ``<name>.regions.csv`` into `out_dir`; return the YAML path.
+    """Write ``<name>.yaml`` and ``<name>.regions.csv`` (and ``<name>.flows.csv`` with flows of
+    people) into `out_dir`; return the YAML path.
 
     `name` defaults to the generated instance's name (``synthetic-<n>r-<t>y-s<seed>``).
     """
@@ -463,6 +466,9 @@ def write_instance(generated: GeneratedInstance, out_dir: Path, name: str | None
     csv_path = out_dir / instance["regions_csv"]
     yaml_path = out_dir / f"{name}.yaml"
     csv_path.write_text(_csv_text(generated.regions), encoding="utf-8")
+    if generated.flows is not None:
+        instance["migration"] = {"net_csv": f"{name}.flows.csv"}
+        (out_dir / f"{name}.flows.csv").write_text(_csv_text(generated.flows), encoding="utf-8")
     text = yaml.safe_dump(instance, sort_keys=False, allow_unicode=True, width=100,
                           default_flow_style=None)
     yaml_path.write_text(text, encoding="utf-8")

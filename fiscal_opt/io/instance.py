@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 
 from ..rules.policy import PolicyFile
+from .migration import Migration
 from .schema import Incentive, Service
 from .values import MONEY_UNITS
 
@@ -29,6 +30,8 @@ class Instance:
     persons. ``special_fund`` and ``incentive_pool`` are per year, in ``money_unit``
     (``special_fund`` is ``None`` when the file gives none, which only ``min_budget`` accepts).
     ``notes`` say what the loader accepted but left out (rows of only empty cells in a CSV).
+    ``capital_fund`` is the central capital fund per year (money_unit; ``None`` when none is given:
+    no central grants for places), ``migration`` the flows of people between regions, if any.
     """
 
     name: str
@@ -45,6 +48,13 @@ class Instance:
     source: Path | None = None
     input_sha256: str = ""
     notes: tuple[str, ...] = ()
+    capital_fund: np.ndarray | None = None
+    migration: Migration | None = None
+
+    @property
+    def has_places(self) -> bool:
+        """Whether some service has places (``capacity``, MODEL-v2 §11)."""
+        return any(service.capacity is not None for service in self.services.values())
 
     @property
     def shown_as(self) -> str:

@@ -22,9 +22,11 @@ from ..rules.policy import PolicyFile
 from .check import check
 from .csvfile import read_csv
 from .instance import SINGLE_PERIOD_YEAR, Instance, Policy
+from .migration import Migration, population_problems, read_migration
 from .overrides import POLICY, apply as overrides_apply, attribute, split_policy
-from .regions import (KNOWN_NUMERIC, STRUCTURAL, TEXT_COLUMNS, RegionTable, cell_problems, check_regions,
-                      cost_problems, csv_table, expand_years, inline_table, needed_columns, role_problems)
+from .regions import (KNOWN_NUMERIC, SERVICE_COLUMN_KEYS, STRUCTURAL, TEXT_COLUMNS, RegionTable, cell_problems,
+                      check_regions, cost_problems, csv_table, expand_years, inline_table, needed_columns,
+                      role_problems)
 from .schema import InstanceFile
 from .values import MAX_NUMBER
 from .yamlfile import Lines, Location, format_location, input_error, read_yaml, shown
@@ -304,6 +306,8 @@ def _instance(path: Path, data: Any, lines: Lines, overrides: dict[str, Any], fo
     pool = _year_array(spec.budget.incentive_pool, years, "budget.incentive_pool", file, lines, problems, single)
     for name, service in spec.services.items():
         _year_array(service.unit_cost, years, f"services.{name}.unit_cost", file, lines, problems, single)
+    problems += _place_problems(spec, years, file, lines)
+    capital = _year_array(spec.budget.capital_fund, years, "budget.capital_fund", file, lines, problems, single)
     assert pool is not None
     has_pool = bool(pool.sum() > 0)
     needed = needed_columns(spec.services, spec.incentive.basis, has_pool)
@@ -351,10 +355,81 @@ def _instance(path: Path, data: Any, lines: Lines, overrides: dict[str, Any], fo
         raise input_error(problems, file)
     order = pd.Index(pd.unique(typed["id"].to_numpy())).get_indexer(typed["id"])
     typed = typed.assign(_order=order).sort_values(["_order", "year"], kind="stable").drop(columns="_order")
+    typed = typed.reset_index(drop=True)
+    migration = None
+    if spec.migration is not None:
+        migration = _migration(spec, typed, years, single, folder, path, lines, digest)
     return Instance(name=spec.name, description=spec.description, money_unit=spec.money_unit, years=years,
-                    single_period=single, regions=typed.reset_index(drop=True), services=dict(spec.services),
+                    single_period=single, regions=typed, services=dict(spec.services),
                     special_fund=special, incentive_pool=pool, incentive=spec.incentive, policy=policy,
-                    source=path, input_sha256=digest.hexdigest(), notes=tuple(notes))
+                    source=path, input_sha256=digest.hexdigest(), notes=tuple(notes), capital_fund=capital,
+                    migration=migration)
+
+
+def _place_problems(spec: InstanceFile, years: tuple[int, ...], file: str, lines: Lines) -> list[Problem]:
+    """Conversions into a service without places (or into the service itself), a capital fund with
+    no service that has places, and places over years that do not follow one another."""
+    with_places = [name for name, service in spec.services.items() if service.capacity is not None]
+    problems = []
+    if with_places and any(b != a + 1 for a, b in zip(years, years[1:])):
+        problems.append(Problem(file, "years", f"places depreciate and take their lead time year by year: an instance "
+                                f"with `capacity` lists consecutive years (got {list(years)})", lines.near(("years",))))
+    for name, service in spec.services.items():
+        for target in service.convert_to:
+            loc = ("services", name, "convert_to", target)
+            if target == name:
+                why = "a service cannot convert places into itself"
+            elif target not in with_places:
+                known = ", ".join(n for n in with_places if n != name) or "none"
+                why = (f"`{target}` is not a service with places: converted places must become places of another "
+                       f"service with `capacity` (services with places: {known})")
+            else:
+                continue
+            problems.append(Problem(file, format_location(loc), why, lines.near(loc)))
+    if spec.budget.capital_fund is not None and not with_places:
+        problems.append(Problem(file, "budget.capital_fund", "the capital fund pays for new places, but no service "
+                                "has `capacity` (a region column of places)", lines.near(("budget", "capital_fund"))))
+    return problems
+
+
+MIGRATION_KINDS = {"migration_csv": "od", "net_csv": "net"}
+"""The two forms of ``migration``: an origin–destination table, or net flows per region."""
+
+
+def _migration(spec: InstanceFile, typed: pd.DataFrame, years: tuple[int, ...], single: bool, folder: Path,
+               path: Path, lines: Lines, digest: Any) -> Migration:
+    """The instance's flows, read and checked against its regions (file, line, row and column)."""
+    file = str(path)
+    assert spec.migration is not None
+    key, written = next((k, v) for k, v in spec.migration.model_dump().items() if v is not None)
+    loc = ("migration", key)
+    where = format_location(loc)
+    if single:
+        raise InputError(Problem(file, where, "flows of people change the residents from year to year: list the "
+                                 "instance's `years`", lines.near(loc)))
+    try:
+        csv_path = (folder / written).resolve()
+    except (OSError, RuntimeError):
+        raise InputError(Problem(file, where, f"{shown(written)} cannot be followed: a symbolic link on the way "
+                                 "loops or cannot be read", lines.near(loc))) from None
+    if not csv_path.is_relative_to(folder):
+        raise InputError(Problem(file, where, f"{shown(written)} points outside the instance's folder; keep the "
+                                 "flows table beside the instance file or below it", lines.near(loc)))
+    why = _missing_file(csv_path, written, "migration CSV file")
+    if why:
+        raise InputError(Problem(file, where, why, lines.near(loc)))
+    ids = list(pd.unique(typed["id"].to_numpy()))
+    R, T = len(ids), len(years)
+    movable = list(dict.fromkeys(c for c in [*(s.driver for s in spec.services.values()), spec.incentive.basis]
+                                 if c not in ("population", "migrants") and c in typed.columns
+                                 and typed[c].dtype.kind == "f"))
+    migration = read_migration(csv_path, str(path.parent / written), MIGRATION_KINDS[key], ids, years, movable,
+                               digest)
+    found = population_problems(migration, ids, years,
+                                lambda column: typed[column].to_numpy(dtype=float).reshape(R, T), movable)
+    if found:
+        raise InputError(found)
+    return migration
 
 
 def _csv_regions(written: str, folder: Path, path: Path, lines: Lines, used: set[str], single: bool, digest: Any,
@@ -382,7 +457,7 @@ def _role_keys(spec: InstanceFile, lines: Lines, has_pool: bool) -> dict[str, tu
     """Each region column a key names, with the first such key and its line."""
     keys: dict[str, tuple[str, int | None]] = {}
     for name, service in spec.services.items():
-        for key in ("driver", "local_funding", "central_share_cap"):
+        for key in SERVICE_COLUMN_KEYS:
             column = getattr(service, key)
             if isinstance(column, str):
                 keys.setdefault(column, (f"services.{name}.{key}", lines.near(("services", name, key))))

@@ -26,21 +26,25 @@ TEXT_COLUMNS = ("id", "name", "group")
 STRUCTURAL = (*TEXT_COLUMNS, "year")
 """Columns that say which row is which; never a number a service or the incentive can use."""
 KNOWN_NUMERIC = ("population", "migrants", "fiscal_capacity", "reform_score", "central_share_cap",
-                 "cost_index", "prior_transfer")
+                 "cost_index", "prior_transfer", "local_capital")
 """Region columns with a meaning of their own in MODEL.md §2."""
 REQUIRED_COLUMNS = ("id", "population", "fiscal_capacity", "migrants")
 MEANINGS = {"id": "the region id (text)", "name": "the region name (text)", "group": "the region group (text)",
             "year": "the year a row holds for", "population": "a count of persons", "migrants": "a count of persons",
             "fiscal_capacity": "money (the region's fiscal capacity)",
             "prior_transfer": "money (last year's transfer)", "reform_score": "a share (the reform score)",
-            "central_share_cap": "a share (the region's central share cap)", "cost_index": "a cost index"}
+            "central_share_cap": "a share (the region's central share cap)", "cost_index": "a cost index",
+            "local_capital": "money (the region's own capital for new places)"}
 """What each column with a meaning of its own holds."""
 ROLES = {"driver": ("a column counting the service's beneficiaries (persons)", ("population", "migrants")),
          "local_funding": ("a column of the region's own money for the service", ("fiscal_capacity",)),
          "central_share_cap": ("a column of shares in (0, 1]", ("central_share_cap",)),
-         "basis": ("a column counting persons (such as settled migrants)", ("population", "migrants"))}
+         "basis": ("a column counting persons (such as settled migrants)", ("population", "migrants")),
+         "capacity": ("a column counting places (persons served at once, such as school places)", ())}
 """Keys that name a region column: what the column must hold, and which columns of
 :data:`MEANINGS` hold it."""
+SERVICE_COLUMN_KEYS = ("driver", "local_funding", "central_share_cap", "capacity")
+"""Service keys that may name a region column."""
 
 
 class RegionTable:
@@ -349,7 +353,7 @@ def needed_columns(services: Mapping[str, Service], basis: str, has_pool: bool) 
     which :func:`role_problems` reports, left out)."""
     needed = {c: "every instance" for c in REQUIRED_COLUMNS if c != "id"}
     for name, service in services.items():
-        for key in ("driver", "local_funding", "central_share_cap"):
+        for key in SERVICE_COLUMN_KEYS:
             column = getattr(service, key)
             if isinstance(column, str) and not _wrong_kind(column, key):
                 needed.setdefault(column, f"services.{name}.{key}")
@@ -364,7 +368,7 @@ def role_problems(services: Mapping[str, Service], basis: str, file: str, lines:
     """Keys that name a column of the wrong kind: a structural column (``id``, ``name``, ``year``),
     or a column whose meaning is another (``driver: fiscal_capacity``)."""
     named = [(("services", name, key), column, key) for name, service in services.items()
-             for key in ("driver", "local_funding", "central_share_cap")
+             for key in SERVICE_COLUMN_KEYS
              if isinstance(column := getattr(service, key), str)]
     named.append((("incentive", "basis"), basis, "basis"))
     problems = []

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BeforeValidator, field_validator, model_validator
+from pydantic import BeforeValidator, Field, field_validator, model_validator
 
 from ..rules.policy import PolicyFile
 from .values import Amount, Cap, Share, Strict, Year, YearValue
@@ -33,6 +33,11 @@ def _name_text(value: Any) -> Any:
 
 ServiceName = Annotated[str, BeforeValidator(_name_text)]
 
+MAX_LEAD_TIME = 50
+"""Years from the start of building to use, at the most."""
+LeadTime = Annotated[int, Field(strict=True, ge=0, le=MAX_LEAD_TIME)]
+"""Whole years from the start of building (or converting) a place to its first year of use."""
+
 
 def _at_most(limit: int, what: str) -> Any:
     """Refuse a list or mapping longer than ``limit`` before its items are looked at."""
@@ -43,8 +48,23 @@ def _at_most(limit: int, what: str) -> Any:
     return BeforeValidator(check)
 
 
+class Conversion(Strict):
+    """Idle places of one service that may become places of another (MODEL-v2 §11): ``cost`` yuan
+    per converted place (× cost index), at most ``max_share`` of the service's places at the start
+    over the whole horizon, in use ``lead_time`` years after the conversion starts."""
+
+    cost: Amount
+    max_share: Share
+    lead_time: LeadTime = 0
+
+
+CAPACITY_KEYS = ("capital_cost", "lead_time", "depreciation", "idle_cost", "convert_to")
+"""Service keys that only mean something for a service with places (``capacity``)."""
+
+
 class Service(Strict):
-    """One basic public service (MODEL.md §2): who it serves and what it costs."""
+    """One basic public service (MODEL.md §2): who it serves and what it costs; with ``capacity``
+    (MODEL-v2 §11) also the places that serve it, what new places cost and how long they take."""
 
     driver: str
     unit_cost: YearValue
@@ -53,11 +73,30 @@ class Service(Strict):
     take_up: Share = 1.0
     weight: Amount = 1.0
     central_share_cap: Cap | str | None = None
+    capacity: str | None = None
+    """Region column: places at the start (persons served at once), at the end of the year before
+    the first year."""
+    capital_cost: Amount | None = None
+    """Yuan per new place (× cost index)."""
+    lead_time: LeadTime = 0
+    depreciation: Share = 0.0
+    """Share of places lost each year."""
+    idle_cost: Amount = 0.0
+    """Yuan per idle place per year (upkeep, × cost index)."""
+    convert_to: dict[ServiceName, Conversion] = {}
 
     @model_validator(mode="after")
     def _one_local(self) -> Service:
         if self.local_funding is not None and self.local_share is not None:
             raise ValueError("give local_funding (a region column) or local_share, not both")
+        if self.capacity is None:
+            given = [key for key in CAPACITY_KEYS if key in self.model_fields_set]
+            if given:
+                raise ValueError(f"{', '.join(given)} describe places: give `capacity` (the region column of places "
+                                 "at the start) or leave them out")
+        elif self.capital_cost is None:
+            raise ValueError("a service with `capacity` needs `capital_cost`: yuan per new place (0 if new places "
+                             "cost nothing)")
         return self
 
 
@@ -66,6 +105,23 @@ class Budget(Strict):
 
     special_fund: YearValue | None = None
     incentive_pool: YearValue = 0.0
+    capital_fund: YearValue | None = None
+    """B^K_t: central capital grants for new and converted places (MODEL-v2 §11), money_unit."""
+
+
+class Migration(Strict):
+    """Flows of people between regions (MODEL-v2 §12), from a CSV relative to the instance file:
+    an origin–destination table or net flows per region, exactly one."""
+
+    migration_csv: str | None = None
+    net_csv: str | None = None
+
+    @model_validator(mode="after")
+    def _one_table(self) -> Migration:
+        if (self.migration_csv is None) == (self.net_csv is None):
+            raise ValueError("give the flows either as `migration_csv` (origin, destination, year, persons) or as "
+                             "`net_csv` (region, year, persons), exactly one")
+        return self
 
 
 class Incentive(Strict):
@@ -88,6 +144,7 @@ class InstanceFile(Strict):
     services: Annotated[dict[ServiceName, Service], _at_most(MAX_SERVICES, "services")]
     budget: Budget
     incentive: Incentive = Incentive()
+    migration: Migration | None = None
     policy: str | PolicyFile | None = None
 
     @field_validator("services")

@@ -4,8 +4,9 @@ rule of the registry (:mod:`fiscal_opt.rules`) and the objectives, as a
 
 Built in bulk with numpy over sparse index sets: a special-fund variable exists only for the
 region × service × year cells with a positive ceiling, an incentive variable only where the
-formula pays something. No I/O. Internal units: money is divided by ``Scale.money`` and
-population by ``Scale.population`` so that a typical cell ceiling and a typical region are 1.
+formula pays something, and for a service with places (MODEL-v2 §11) a variable of the people
+served where there is demand. No I/O. Internal units: money is divided by ``Scale.money`` and
+persons by ``Scale.population`` so that a typical cell ceiling and a typical region are 1.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from ..rules.base import Rule
 from .lp import INF, LinearProgram
 from .objectives import add_objectives
 from .params import Params
+from .places import Places
 
 
 @dataclass(frozen=True)
@@ -50,12 +52,57 @@ class Transfer:
         return rows, self.cols, np.full(len(rows), coef)
 
 
+class Coverage:
+    """The cells whose coverage the LP moves, each with the column that moves it (LP units).
+
+    A cell's covered money (LP money) is ``base + coef · column``: for a service without places the
+    special fund, ``L + x`` (``coef`` 1, ``base`` L), in the cells with a positive ceiling; for a
+    service with places the standard cost of the people served, c·κ·q (``base`` 0), in the cells with
+    demand. Coverage k = covered money / C. Without places these are exactly the special-fund cells.
+    """
+
+    def __init__(self, f: Formulation):
+        p, ms = f.params, f.scale.money
+        R, S, T = p.shape
+        places = p.capacity.mask if p.capacity is not None else np.zeros(S, dtype=bool)
+        column = np.full((R, S, T), -1, dtype=np.int64)
+        column[f.cell_r, f.cell_s, f.cell_t] = f.x_cols
+        column[:, places, :] = -1
+        column[f.served_r, f.served_s, f.served_t] = f.q_cols
+        self.r, self.s, self.t = np.nonzero(column >= 0)
+        self.cols = column[self.r, self.s, self.t]
+        by_places = places[self.s]
+        self.places = by_places
+        """Which cells are of a service with places."""
+        coef = np.ones(self.cols.size)
+        if p.capacity is not None:
+            coef[by_places] = p.capacity.unit[self.r, self.s, self.t][by_places] * f.scale.population / ms
+        self.coef = coef
+        self.base = np.where(by_places, 0.0, p.local_funding[self.r, self.s, self.t] / ms)
+        self.cost = p.standard_cost[self.r, self.s, self.t] / ms
+        """C of each cell, LP money."""
+        self.upper = np.where(by_places, 0.0, p.ceiling[self.r, self.s, self.t] / ms)
+        if p.capacity is not None:
+            self.upper[by_places] = p.capacity.demand[self.r, self.s, self.t][by_places] / f.scale.population
+        """Each column's upper bound (the fund ceiling U, or the demand), LP units."""
+        self.labels = labels(p.region_ids[self.r], np.array(p.services, dtype=object)[self.s],
+                             np.array(p.years)[self.t])
+
+    def __len__(self) -> int:
+        return self.cols.size
+
+    def covered(self, values: np.ndarray) -> np.ndarray:
+        """Covered money of each cell at column ``values`` (LP units)."""
+        return self.base + self.coef * values[self.cols]
+
+
 @dataclass(eq=False)
 class Formulation:
     """The LP being built, then built: what rules write into and what the solve reads back.
 
     ``cell_r, cell_s, cell_t`` index the special-fund columns ``x_cols`` into (R, S, T);
-    ``pay_r, pay_t`` index the incentive columns ``y_cols`` into (R, T). ``objectives`` holds cost
+    ``pay_r, pay_t`` index the incentive columns ``y_cols`` into (R, T); ``served_r, served_s,
+    served_t`` index the columns of people served ``q_cols`` (services with places only). ``objectives`` holds cost
     vectors (LP units) and constant offsets by name: ``shortfall``, ``spend``, ``coverage``,
     ``penalty`` (soft-rule slacks), ``tie_break``. ``flexibility`` is the incentive band the LP
     models: the instance's ν, or 0 when no rule links incentives to anything (see :func:`build`).
@@ -75,6 +122,10 @@ class Formulation:
     y_cols: np.ndarray
     flexibility: float
     rules: tuple[Rule, ...]
+    served_r: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    served_s: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    served_t: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    q_cols: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
     objectives: dict[str, tuple[np.ndarray, float]] = field(default_factory=dict)
     _total: np.ndarray | None = None
 
@@ -84,6 +135,26 @@ class Formulation:
     def transfer(self) -> Transfer:
         """The terms of every region-year's transfer X = Σ_s x + y."""
         return Transfer(self)
+
+    @cached_property
+    def coverage(self) -> Coverage:
+        """The cells whose coverage the LP moves, and the columns that move it."""
+        return Coverage(self)
+
+    @cached_property
+    def places(self) -> Places:
+        """The places of the services with places (MODEL-v2 §11): their variables and stock rows,
+        made the first time a rule asks for them."""
+        return Places(self)
+
+    @property
+    def fund_cells(self) -> np.ndarray:
+        """Positions of the special-fund columns whose money buys coverage directly (services
+        without places): the ones whose yearly total a tie-break holds."""
+        p = self.params
+        if p.capacity is None:
+            return np.arange(len(self.x_cols))
+        return np.flatnonzero(~p.capacity.mask[self.cell_s])
 
     @cached_property
     def population(self) -> np.ndarray:
@@ -168,6 +239,11 @@ def build(p: Params, policy: Policy) -> Formulation:
     nu = p.flexibility if any(rule.links_incentives for rule in rules) else 0.0
     y_cols = lp.add_vars("incentive", labels(ids[pr], yrs[pt]), (1 - nu) * ybar, (1 + nu) * ybar)
     f = Formulation(lp, p, policy, scale, r, s, t, x_cols, pr, pt, y_cols, nu, rules)
+    if p.capacity is not None:  # people served by a service with places, within its demand (rule `demand`)
+        demand = p.capacity.demand * p.capacity.mask[None, :, None]
+        f.served_r, f.served_s, f.served_t = np.nonzero(demand > 0)
+        f.q_cols = lp.add_vars("served", labels(ids[f.served_r], svcs[f.served_s], yrs[f.served_t]), 0.0,
+                               demand[f.served_r, f.served_s, f.served_t] / scale.population, unit="persons")
     for rule in rules:
         rule.build(f)
     add_objectives(f)

@@ -59,8 +59,9 @@ class CSR:
         return np.bincount(row, weights=self.data * x[self.indices], minlength=self.shape[0])
 
 
-UNITS = ("money", "per_capita", "share")
-"""Kinds of quantity a block holds: money (money_unit), money per person, or a pure number."""
+UNITS = ("money", "per_capita", "share", "persons")
+"""Kinds of quantity a block holds: money (money_unit), money per person, a pure number, or a count
+of persons (places, people served)."""
 
 
 @dataclass

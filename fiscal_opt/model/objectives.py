@@ -21,35 +21,35 @@ COVERAGE_OBJECTIVES = ("max_min_coverage", "leximin_coverage")
 
 
 def _coverage_rows(f: Formulation) -> None:
-    """``coverage[r,s,t]``: x − C·z ≥ −L for every cell with a variable (max-min and leximin), with one
-    level z, or one per year with ``per_year``."""
-    p, lp, ms = f.params, f.lp, f.scale.money
-    r, s, t = f.cell_r, f.cell_s, f.cell_t
-    n = len(f.x_cols)
+    """``coverage[r,s,t]``: covered money − C·z ≥ 0 for every cell whose coverage the LP moves (max-min
+    and leximin; x − C·z ≥ −L for a service without places), with one level z, or one per year with
+    ``per_year``."""
+    lp, cov = f.lp, f.coverage
+    n = len(cov)
     if f.policy.per_year:  # a level z_t per year (MODEL-v2 §10.4)
-        z = lp.add_vars("coverage_level", f.year_labels, 0.0, 1.0, unit="share")[t]
+        z = lp.add_vars("coverage_level", f.year_labels, 0.0, 1.0, unit="share")[cov.t]
     else:
         z = np.repeat(lp.add_vars("coverage_level", [("z",)], 0.0, 1.0, unit="share"), n)
-    lp.add_rows("coverage", f.cell_labels(), np.r_[np.arange(n), np.arange(n)], np.r_[f.x_cols, z],
-                np.r_[np.ones(n), -p.standard_cost[r, s, t] / ms], lower=-p.local_funding[r, s, t] / ms,
-                region=r, year=t)
+    lp.add_rows("coverage", cov.labels, np.r_[np.arange(n), np.arange(n)], np.r_[cov.cols, z],
+                np.r_[cov.coef, -cov.cost], lower=-cov.base, region=cov.r, year=cov.t)
 
 
 def _coverage_bands(f: Formulation) -> tuple[np.ndarray, np.ndarray]:
-    """``coverage_band[r,s,t,j]``: the special fund of each cell split by band of coverage, each at
-    most what the band still lacks within the cell's ceiling, with ``coverage_value[r,s,t]``:
-    x − Σ_j band_j = 0. Returns the band columns and their value w·v_j (LP units): the shortfall
-    objective prices the bands, so money fills the least-covered bands first."""
-    p, lp, ms = f.params, f.lp, f.scale.money
+    """``coverage_band[r,s,t,j]``: the covered money of each cell the LP moves split by band of
+    coverage, each at most what the band still lacks within the cell's ceiling, with
+    ``coverage_value[r,s,t]``: covered money − base − Σ_j band_j = 0. Returns the band columns and
+    their value w·v_j (LP units): the shortfall objective prices the bands, so money fills the
+    least-covered bands first."""
+    p, lp, ms, cov = f.params, f.lp, f.scale.money, f.coverage
     levels, values = bands(f.policy)
-    room = reachable(p, levels)[f.cell_r, f.cell_s, f.cell_t] / ms  # (cells, J)
+    room = reachable(p, levels)[cov.r, cov.s, cov.t] / ms  # (cells, J)
     cell, band = np.nonzero(room > 0)
-    labels = [lab + (float(levels[j]),) for lab, j in zip((f.cell_labels(cell)), band.tolist())]
+    labels = [cov.labels[i] + (float(levels[j]),) for i, j in zip(cell.tolist(), band.tolist())]
     cols = lp.add_vars("coverage_band", labels, 0.0, room[cell, band])
-    n = len(f.x_cols)
-    lp.add_rows("coverage_value", f.cell_labels(), np.r_[np.arange(n), cell], np.r_[f.x_cols, cols],
-                np.r_[np.ones(n), -np.ones(cell.size)], lower=0.0, upper=0.0)
-    weight = p.weight[f.cell_r[cell], f.cell_s[cell], f.cell_t[cell]]
+    n = len(cov)
+    lp.add_rows("coverage_value", cov.labels, np.r_[np.arange(n), cell], np.r_[cov.cols, cols],
+                np.r_[cov.coef, -np.ones(cell.size)], lower=0.0, upper=0.0)
+    weight = p.weight[cov.r[cell], cov.s[cell], cov.t[cell]]
     return cols, weight * values[band]
 
 
@@ -76,10 +76,11 @@ def add_objectives(f: Formulation) -> None:
         _incentive_deviation(f)
     band_cols, band_value = _coverage_bands(f) if f.policy.coverage_value is not None else (None, None)
     n = lp.n_cols
-    w = p.weight[f.cell_r, f.cell_s, f.cell_t]
+    cov = f.coverage
+    w = p.weight[cov.r, cov.s, cov.t]
     shortfall = np.zeros(n)
     if band_cols is None:
-        shortfall[f.x_cols] = -w
+        shortfall[cov.cols] = -w * cov.coef
     else:
         shortfall[band_cols] = -band_value
     spend = np.zeros(n)
@@ -94,12 +95,14 @@ def add_objectives(f: Formulation) -> None:
     # the linear data-order rule (solver/tie_rule.py runs the equal-coverage rule first): keep
     # incentives nearest the formula (a deviation costs 2 plus a premium by data: better score,
     # larger basis, year), then prefer cells by data alone — higher weight, lower coverage before,
-    # larger gap, larger standard cost, year — never by id or position unless the data tie too
-    r, s, t = f.cell_r, f.cell_s, f.cell_t
+    # larger gap, larger standard cost, year — never by id or position unless the data tie too;
+    # with places, first no money, place or grant that serves no one (a price above all others)
+    r, s, t = cov.r, cov.s, cov.t
     C, L, G = (a[r, s, t] for a in (p.standard_cost, p.local_funding, p.gap))
     order = np.lexsort((t, -C, -G, L / C, -w))
     tie = np.zeros(n)
-    tie[f.x_cols] = (_ranks(order) + 1) / max(len(order), 1)  # steps of 1/N stay above HiGHS's 1e-7 tolerance
+    tie[cov.cols] = (_ranks(order) + 1) / max(len(order), 1)  # steps of 1/N stay above HiGHS's 1e-7 tolerance
+    tie[waste_columns(f)] = WASTE_PRICE
     dev = lp.columns_of("incentive_deviation")
     if dev.size:
         pay_order = np.lexsort((f.pay_t, -p.basis[f.pay_r, f.pay_t], -p.reform_score[f.pay_r, f.pay_t]))
@@ -108,6 +111,23 @@ def add_objectives(f: Formulation) -> None:
     offset = float(np.einsum("rst,rstj,j->", p.weight, widths(p, levels), values) / f.scale.money)
     f.objectives = {"shortfall": (shortfall, offset), "spend": (spend, 0.0), "coverage": (coverage, 0.0),
                     "penalty": (penalty, 0.0), "coverage_penalty": (coverage_penalty, 0.0), "tie_break": (tie, 0.0)}
+
+
+WASTE_PRICE = 4.0
+"""The linear tie rule's price of a unit of what serves no one by itself (LP units): above every
+cell's rank price (at most 1) and every incentive deviation's (below 3)."""
+
+
+def waste_columns(f: Formulation) -> np.ndarray:
+    """Columns that buy no coverage by themselves, with places (MODEL-v2 §11): the special fund of
+    a service with places (it pays for people served, not for coverage), places started, places
+    converted, capital grants. Among equally good allocations the tie rules take the least of each."""
+    p, lp = f.params, f.lp
+    if p.capacity is None:
+        return np.zeros(0, dtype=np.int64)
+    own = f.x_cols[p.capacity.mask[f.cell_s]]
+    return np.concatenate([own, *(lp.columns_of(name) for name in ("places_started", "places_converted",
+                                                                   "capital_grant"))])
 
 
 def _ranks(order: np.ndarray) -> np.ndarray:

@@ -6,7 +6,8 @@ block, named for its rule (``m.per_capita_floor['11', 2020]``): readable in ``m.
 solvable by any solver Pyomo supports, and open to constraints of a user's own, written in
 Pyomo algebra on those variables. Units: money in the instance's ``money_unit``; per-capita
 variables (``per_capita``, ``per_capita_min``, ``per_capita_max``, ``gini_pair_gap``) in yuan per
-person; ``coverage_level`` a share. Each component's ``doc`` says so.
+person; ``coverage_level`` a share; places and people served (``served``, ``places``,
+``places_started``, ``places_converted``) in persons. Each component's ``doc`` says so.
 
 The objective ``m.objective`` is the policy's first-stage objective in the LP's internal units
 (solvers only need its direction); the result reports it in the instance's terms.
@@ -28,13 +29,13 @@ if TYPE_CHECKING:
     from .build import Formulation
     from .lp import LinearProgram, RowBlock, VarBlock
 
-UNIT_NAMES = {"money": "{money_unit}", "per_capita": "yuan per person", "share": "share"}
+UNIT_NAMES = {"money": "{money_unit}", "per_capita": "yuan per person", "share": "share", "persons": "persons"}
 
 
 def unit_scales(f: Formulation) -> dict[str, float]:
     """The instance's own units per LP unit, by kind of quantity (:data:`~fiscal_opt.model.lp.UNITS`)."""
     ms, ps = f.scale.money, f.scale.population
-    return {"money": ms, "per_capita": ms * MONEY_UNITS[f.params.money_unit] / ps, "share": 1.0}
+    return {"money": ms, "per_capita": ms * MONEY_UNITS[f.params.money_unit] / ps, "share": 1.0, "persons": ps}
 
 
 def column_scales(f: Formulation) -> np.ndarray:

@@ -362,13 +362,59 @@ def province_map(result: Result, lang: str = "en", year: int | None = None) -> F
     return fig
 
 
+SERVICE_COLOURS = ("#1f4e79", "#c55a11", "#2e7d32", "#7b1fa2", "#8c564b", "#17becf")
+"""Colours of the services, in the instance's order, where a chart stacks them."""
+
+
+def places(result: Result, lang: str = "en") -> Figure | None:
+    """Where places are built and where they stand idle (MODEL-v2 §11): by region (by group above
+    :data:`MANY` regions), places started over the horizon and idle places in the last year,
+    stacked by service, in thousands of places. ``None`` when no service has places."""
+    table = result.places
+    if table.empty:
+        return None
+    lab = _labels(result, lang)
+    last = int(result.summary["years"][-1])
+    services = list(dict.fromkeys(table["service"]))
+    many = table["region"].nunique() > MANY
+    key = "group" if many else "region"
+    frame = table.merge(result.region_labels[["region", "group"]], on="region", how="left")
+    built = frame.pivot_table(index=key, columns="service", values="started", aggfunc="sum", sort=False)[services]
+    idle = frame[frame["year"] == last].pivot_table(index=key, columns="service", values="idle", aggfunc="sum",
+                                                    sort=False)[services]
+    order = (built.sum(axis=1) + idle.sum(axis=1)).sort_values(ascending=True, kind="stable").index
+    built, idle = built.loc[order] / 1e3, idle.loc[order] / 1e3
+    names = [named(GROUP_NAMES, str(g), lang) for g in order] if many else \
+        order.map(region_names(result.region_labels, lang)).tolist()
+    with style():
+        fig, axes = _figure(1.1 + 0.19 * len(order), ncols=2)
+        pos = np.arange(len(order))
+        for ax, values, title in ((axes[0], built, lab("c_places_built", years=lab.years(result.summary["years"]))),
+                                  (axes[1], idle, lab("c_places_idle", year=last))):
+            left = np.zeros(len(order))
+            for k, service in enumerate(services):
+                ax.barh(pos, values[service].to_numpy(), left=left, height=0.7,
+                        color=SERVICE_COLOURS[k % len(SERVICE_COLOURS)], label=named(SERVICE_NAMES, service, lang))
+                left += values[service].to_numpy()
+            ax.set_yticks(pos, names)
+            ax.set_ylim(-0.6, len(order) - 0.4)
+            ax.grid(axis="y", visible=False)
+            ax.tick_params(axis="y", length=0)
+            ax.set_xlabel(lab("c_places_x"))
+            ax.xaxis.set_major_formatter(_thousands())
+            ax.set_title(title)
+        axes[1].tick_params(axis="y", labelleft=False)
+        fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=len(services))
+    return fig
+
+
 RESULT_CHARTS: dict[str, Callable[..., Figure]] = {
     "transfer_per_head": transfer_per_head, "coverage": coverage, "lorenz": lorenz, "groups": groups, "need": need,
     "shadow_price": shadow_price}
 """The charts of a solve's report, in the order the page shows them."""
 HALF_WIDTH = ("lorenz", "groups")
 """Charts drawn half the page wide, shown side by side."""
-OPTIONAL_CHARTS: dict[str, Callable[..., Figure | None]] = {"province_map": province_map}
+OPTIONAL_CHARTS: dict[str, Callable[..., Figure | None]] = {"province_map": province_map, "places": places}
 """Charts that need an extra (and the right instance); each returns ``None`` when it cannot be drawn."""
 
 

@@ -16,8 +16,8 @@ import pandas as pd
 
 from ..model.coverage_value import shortfall_value
 from . import charts
-from .labels import (GROUP_NAMES, RULE_NAMES, STATUS_NAMES, Labels, column_decimals, money, named, ratio, region_names, share,
-                     signed)
+from .labels import (GROUP_NAMES, RULE_NAMES, SERVICE_NAMES, STATUS_NAMES, Labels, column_decimals, money, named, ratio,
+                     region_names, share, signed)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -104,6 +104,10 @@ CAPTIONS = {
                      "各年度专项资金每增加1{unit}对目标值的影响（符号含义见术语）。"),
     "groups": ("Transfers summed over all years by group of regions{actual}.",
                "按区域加总的各年度转移支付{actual}。"),
+    "places": ("Left: places whose building starts over the horizon; right: places that stand idle in the last "
+               "year (more places than people to serve), by service. New places serve after their lead time.",
+               "左：规划期内开工新建的学位、床位；右：末年闲置的学位、床位（容量多于服务对象），按服务分列。"
+               "新建容量在建设周期结束后投入使用。"),
 }
 ACTUAL_NOTE = ("; diamonds: the actual transfer", "；菱形：实际转移支付")
 
@@ -136,7 +140,16 @@ def result_charts(result: Result, lab: Labels) -> list[Chart]:
     area = charts.province_map(result, lab.lang)
     if area is not None:
         shown.insert(1, Chart("province_map", area, CAPTIONS["province_map"][index]))
+    built = charts.places(result, lab.lang)
+    if built is not None:
+        shown.append(Chart("places", built, CAPTIONS["places"][index]))
     return shown
+
+
+def _valued(result: Result) -> bool:
+    """Whether the gap closed is measured valued band by band (``coverage_value``, no places): the
+    measure the optimum minimises, rather than the priority-weighted gap."""
+    return result.policy.coverage_value is not None and "served" not in result.allocations.columns
 
 
 def _cell_totals(result: Result) -> dict[str, float]:
@@ -144,21 +157,29 @@ def _cell_totals(result: Result) -> dict[str, float]:
     weighted gap, or with ``coverage_value`` the gap valued band by band); lowest coverage before,
     formula, optimum."""
     a = result.allocations
-    if result.policy.coverage_value is not None:
+    gap, formula = a["gap"], a["gap"] - a["baseline_special_fund"]
+    cost = a["standard_cost"].where(a["standard_cost"] > 0)
+    formula_coverage = (a["local_funding"] + a["baseline_special_fund"]) / cost
+    if "served" in a.columns:  # a service with places: what its coverage leaves short, served ÷ demand
+        places = a["served"].notna()
+        gap = gap.where(~places, a["standard_cost"] * (1 - a["coverage_before"].fillna(1.0)))
+        formula = formula.where(~places, a["standard_cost"] * (1 - a["baseline_coverage"].fillna(1.0)))
+        formula_coverage = a["baseline_coverage"]
+    weighted_gap = float((a["weight"] * gap).sum())
+    formula_weighted = float((a["weight"] * formula).sum())
+    optimum_weighted = float((a["weight"] * a["shortfall"]).sum())
+    if _valued(result):
         p, policy = result.params, result.policy
         weighted_gap = float(shortfall_value(p, policy, np.zeros_like(p.gap)).sum())
         formula_weighted = float(shortfall_value(p, policy, result.baseline_special_fund).sum())
         optimum_weighted = float(shortfall_value(p, policy, result.solution.special_fund).sum())
-    else:
-        weighted_gap = float((a["weight"] * a["gap"]).sum())
-        formula_weighted = float((a["weight"] * (a["gap"] - a["baseline_special_fund"])).sum())
-        optimum_weighted = float((a["weight"] * a["shortfall"]).sum())
-    cost = a["standard_cost"].where(a["standard_cost"] > 0)
     return {"closed": 1 - optimum_weighted / weighted_gap if weighted_gap > 0 else float("nan"),
             "formula_closed": 1 - formula_weighted / weighted_gap if weighted_gap > 0 else float("nan"),
-            "min_before": float((a["local_funding"] / cost).min()),
-            "min_formula": float(((a["local_funding"] + a["baseline_special_fund"]) / cost).min()),
-            "min_after": float(((a["local_funding"] + a["special_fund"]) / cost).min())}
+            "min_before": float(a["coverage_before"].min()) if "served" in a.columns
+            else float((a["local_funding"] / cost).min()),
+            "min_formula": float(formula_coverage.min()),
+            "min_after": float(a["coverage_after"].min()) if "served" in a.columns
+            else float(((a["local_funding"] + a["special_fund"]) / cost).min())}
 
 
 def key_figures(result: Result, lab: Labels) -> list[tuple[str, str, str]]:
@@ -171,7 +192,7 @@ def key_figures(result: Result, lab: Labels) -> list[tuple[str, str, str]]:
     paid = sum(v or 0.0 for v in s["incentive_paid"].values())
     return [
         (lab("kpi_budget"), f"{money(fund, 0)} {lab.unit}", f"{lab('kpi_incentive')}: {money(paid, 0)} {lab.unit}"),
-        (lab("kpi_valued" if result.policy.coverage_value is not None else "kpi_shortfall"), share(cells["closed"]),
+        (lab("kpi_valued" if _valued(result) else "kpi_shortfall"), share(cells["closed"]),
          lab("formula_vs", value=share(cells["formula_closed"]))),
         (f"{lab('kpi_gini')} ({first})", ratio(gini["optimum"]["gini"]),
          lab("before_arrow", before=ratio(gini["before"]["gini"]), after=ratio(gini["optimum"]["gini"]))
@@ -193,9 +214,11 @@ def summary_sentences(result: Result, lab: Labels, names: pd.Series) -> list[str
                objective=lab.describe_objective(s["objective_name"]))]
     unallocated = sum(v or 0.0 for v in s["budget_unallocated"].values())
     if unallocated > 1e-6 * max(fund, 1.0):
-        out.append(lab("s_unallocated", amount=money(unallocated), unit=unit))
+        key = "s_unallocated_places" if "places" in s else "s_unallocated"
+        out.append(lab(key, amount=money(unallocated), unit=unit))
     cells = _cell_totals(result)
-    out.append(lab("s_buys_valued" if result.policy.coverage_value is not None else "s_buys", before=share(cells["min_before"]), after=share(cells["min_after"]),
+    out.append(lab("s_buys_valued" if _valued(result) else "s_buys", before=share(cells["min_before"]),
+                   after=share(cells["min_after"]),
                    min_formula=share(cells["min_formula"]), closed=share(cells["closed"]),
                    formula=share(cells["formula_closed"])))
     out.append(_gainers_sentence(result, lab, names))
@@ -215,6 +238,35 @@ def summary_sentences(result: Result, lab: Labels, names: pd.Series) -> list[str
     if s["baseline_breaks"]:
         out.append(lab("s_baseline_breaks", rules=lab.join([named(RULE_NAMES, r, lab.lang) for r in s["baseline_breaks"]])))
     out.append(_price_sentence(result, lab))
+    return out + places_sentences(result, lab, names)
+
+
+def places_sentences(result: Result, lab: Labels, names: pd.Series) -> list[str]:
+    """With places: how many are started and of which services, where they stand idle, the capital
+    grants; with flows of people: who gains and loses people, and the money that moves with them."""
+    out = []
+    s = result.summary
+    table = result.by_region
+    if "places" in s:
+        services = s["places"]["services"]
+        built = sum(v["places_started"] or 0.0 for v in services.values())
+        idle = sum(v["idle_last_year"] or 0.0 for v in services.values())
+        top = table[table["idle_places"] > 0.5].nlargest(3, "idle_places")
+        out.append(lab("s_places", built=money(built, 0), year=s["years"][-1], idle=money(idle, 0),
+                       services=lab.join([f"{named(SERVICE_NAMES, k, lab.lang)} {money(v['places_started'] or 0.0, 0)}"
+                                          for k, v in services.items()]),
+                       idle_regions=lab.join([names.get(r, r) for r in top["region"]]) or "–",
+                       grant=money(sum(v or 0.0 for v in s["places"]["capital_grant"].values())), unit=lab.unit))
+    if "migration" in s:
+        gainers = table[table["people_gained"] > 0].nlargest(3, "people_gained")
+        losers = table[table["people_gained"] < 0].nsmallest(3, "people_gained")
+
+        def people(rows: pd.DataFrame) -> str:
+            return lab.join([f"{names.get(r.region, r.name)} ({signed(r.people_gained, 0)})"
+                             for r in rows.itertuples()]) or "–"
+        moved = sum(v or 0.0 for v in s["migration"]["money_with_people"].values())
+        out.append(lab("s_people", moved=money(s["migration"]["persons_in_flows"] or 0.0, 0), gainers=people(gainers),
+                       losers=people(losers), money=signed(moved), unit=lab.unit))
     return out
 
 
@@ -273,7 +325,44 @@ def result_tables(result: Result, lab: Labels, names: pd.Series) -> list[Table]:
         tables.append(gini_table(result, lab))
     if result.summary["soft_rule_violations"]:
         tables.append(soft_table(result, lab))
+    if "places" in result.summary:
+        tables.append(places_service_table(result, lab))
+    if "by_region" in result.summary:
+        tables.append(places_table(result, lab, names))
     return tables
+
+
+def places_service_table(result: Result, lab: Labels) -> Table:
+    """Per service with places: at the start, started, converted in and away, idle, served and demand
+    in the last year (persons)."""
+    services = result.summary["places"]["services"]
+    keys = ("places_at_start", "places_started", "places_converted_in", "places_converted_out", "idle_last_year",
+            "served_last_year", "demand_last_year")
+    rows = [[named(SERVICE_NAMES, name, lab.lang)] + [money(v[k] or 0.0, 0) for k in keys]
+            for name, v in services.items()]
+    columns = [lab(c) for c in ("col_service", "col_places_start", "col_places_built", "col_places_converted_in",
+                                "col_places_converted", "col_idle", "col_served", "col_demand")]
+    return Table(lab("t_places_services"), columns, rows, [False] + [True] * 7,
+                 lab("units_line", units=lab("unit_places")))
+
+
+def places_table(result: Result, lab: Labels, names: pd.Series) -> Table:
+    """Per region: people gained or lost, places started and converted, idle places in the last year,
+    capital grants and the money that moved with the people; regions with most places built and
+    most people moved first, the first :data:`REPORT_REGIONS`."""
+    table = result.by_region.copy()
+    table["_order"] = table["places_built"] + table["idle_places"] + table["people_gained"].abs()
+    table = table.sort_values("_order", ascending=False, kind="stable")
+    shown = table.head(REPORT_REGIONS)
+    decimals = {c: column_decimals(shown[c].tolist()) for c in ("capital_grant", "money_with_people")}
+    rows = [[str(r.region), names.get(r.region, r.name), signed(r.people_gained, 0), money(r.places_built, 0),
+             money(r.places_converted, 0), money(r.idle_places, 0), money(r.capital_grant, decimals["capital_grant"]),
+             signed(r.money_with_people, decimals["money_with_people"])] for r in shown.itertuples()]
+    columns = [lab(c) for c in ("col_region", "col_name", "col_people", "col_places_built", "col_places_converted",
+                                "col_idle", "col_capital_grant", "col_money_people")]
+    units = lab.join([lab("unit_places"), f"{lab('col_capital_grant')}, {lab('col_money_people')}: {lab.unit_long}"])
+    note = lab("t_regions_first", shown=REPORT_REGIONS, total=f"{len(table):,}") if len(table) > REPORT_REGIONS else ""
+    return Table(lab("t_places"), columns, rows, [False, False] + [True] * 6, lab("units_line", units=units), note)
 
 
 def year_table(result: Result, lab: Labels) -> Table:

@@ -53,6 +53,9 @@ TEXT: dict[str, tuple[str, str]] = {
                  "政策方案为“{policy}”（{objective}）。"),
     "s_unallocated": ("{amount} {unit} of the special fund is left unallocated: every fundable gap is closed.",
                       "专项资金中有{amount}{unit}未分配：所有可弥补的缺口均已弥补。"),
+    "s_unallocated_places": ("{amount} {unit} of the special fund is left unallocated: every gap that money can close "
+                             "is closed, and places limit the rest.",
+                             "专项资金中有{amount}{unit}未分配：资金可弥补的缺口均已弥补，其余受学位、床位容量限制。"),
     "s_buys": ("It closes {closed} of the priority-weighted fundable gap in basic services (the factor formula: "
                "{formula}); the lowest coverage of any service in any region is {after}, against {before} before "
                "transfers and {min_formula} under the formula.",
@@ -120,6 +123,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "c_groups": ("Transfers by group, all years", "各区域转移支付（各年合计）"),
     "c_actual": ("actual transfer", "实际转移支付"),
     "c_map": ("Transfer per head by province, {year}", "{year}年各省人均转移支付"),
+    "c_places_built": ("Places started, {years}", "{years}年新建学位、床位"),
+    "c_places_idle": ("Idle places, {year}", "{year}年闲置学位、床位"),
+    "c_places_x": ("thousand places", "千个"),
     "c_frontier": ("Efficiency against equity", "效率与公平的权衡"),
     "c_frontier_shortfall": ("weighted shortfall (lower is better)", "加权缺口（越低越好）"),
     "c_frontier_gini": ("Gini of resources per head (lower is more equal)", "人均财力基尼系数（越低越平等）"),
@@ -159,6 +165,27 @@ TEXT: dict[str, tuple[str, str]] = {
     "t_metrics": ("Equity of resources per head, {year}", "{year}年人均财力均等化指标"),
     "t_gini_years": ("Gini coefficient by year", "分年度基尼系数"),
     "t_soft": ("Soft rules that bent", "被突破的软约束"),
+    "t_places": ("Places and people by region", "各地区学位床位与人口流动"),
+    "t_places_services": ("Places by service", "分服务学位床位"),
+    "col_service": ("service", "服务"),
+    "col_places_start": ("places at the start", "期初数量"),
+    "col_places_built": ("places started", "新建"),
+    "col_places_converted": ("converted away", "转作他用"),
+    "col_places_converted_in": ("converted in", "由他用转来"),
+    "col_idle": ("idle, last year", "末年闲置"),
+    "col_served": ("served, last year", "末年服务人数"),
+    "col_demand": ("demand, last year", "末年需求"),
+    "col_people": ("people gained", "人口净流入"),
+    "col_capital_grant": ("capital grant", "中央基建补助"),
+    "col_money_people": ("money with people", "随人转移的资金"),
+    "unit_places": ("places and people in persons", "学位、床位与人口单位：人"),
+    "s_places": ("New places: {built} started over the horizon ({services}); {idle} places stand idle in {year}, "
+                 "most in {idle_regions}; capital grants {grant} {unit}.",
+                 "新建学位、床位共{built}个（{services}）；{year}年闲置{idle}个，主要在{idle_regions}；中央基建补助"
+                 "{grant}{unit}。"),
+    "s_people": ("The flows of people move {moved} persons; the largest gains are in {gainers} and the largest "
+                 "losses in {losers}; {money} {unit} of transfers moved with them.",
+                 "人口流动共{moved}人；净流入最多的是{gainers}，净流出最多的是{losers}；随人转移的资金{money}{unit}。"),
     "t_compare": ("Policies side by side", "政策方案对比"),
     "t_sweep": ("Sweep points", "扫描结果"),
     "col_year": ("year", "年度"),
@@ -367,7 +394,10 @@ RULE_NAMES = {"min_coverage": ("minimum coverage", "最低保障率"), "per_capi
               "hold_harmless": ("hold-harmless", "保底"), "max_rise": ("maximum rise", "增幅上限"),
               "fund_ceiling": ("fund ceiling", "资金上限"),
               "incentive_band": ("incentive band", "激励区间"), "budget": ("budget", "预算"),
-              "incentive_pool": ("incentive pool", "激励资金池")}
+              "incentive_pool": ("incentive pool", "激励资金池"), "capacity": ("places", "学位床位容量"),
+              "demand": ("demand served in full", "需求全部满足"), "recurrent": ("recurrent cost", "经常性支出"),
+              "capital": ("capital cost", "基建支出"), "capital_share": ("capital share cap", "基建中央分担上限"),
+              "capital_fund": ("capital fund", "中央基建资金"), "conversion": ("conversion limit", "转用上限")}
 STATUS_NAMES = {"optimal": ("optimal", "最优"), "infeasible": ("infeasible", "不可行"),
                 "time_limit": ("time limit reached", "达到时间上限")}
 """Names of the instance's services, groups and rules as people say them; others are shown as written."""

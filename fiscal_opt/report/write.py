@@ -153,6 +153,8 @@ def write_result(result: Result, out: Path, formats: Iterable[str], lang: str = 
                 write_csv(result.allocations, tmp / "allocations.csv")
                 write_csv(result.regions, tmp / "regions.csv")
                 write_csv(result.metrics, tmp / "metrics.csv")
+                if not result.places.empty:
+                    write_csv(result.places, tmp / "capacity.csv")
         if "md" in formats or "html" in formats:
             with _timed(result, "write_report"):
                 _write_page(build_page(result, lang), tmp, formats)

@@ -18,6 +18,8 @@ import pandas as pd
 
 from ..io.instance import Instance, Policy
 from .metrics import inequality_table
+from .places import by_region, coverage_before, money_with_people, people_moved, places_table, summary_section
+from ..model.capacity import CapacityPlan, covered as _covered
 from ..model.params import Params
 
 if TYPE_CHECKING:
@@ -51,6 +53,8 @@ class Result:
     timings: dict[str, float] = field(default_factory=dict)
     extras: dict[str, Any] = field(default_factory=dict)
     """Facts an analysis adds to summary.json (``design-formula``: the price of transparency)."""
+    baseline_plan: CapacityPlan | None = None
+    """The formula baseline's places (MODEL-v2 §11): the places at the start, nothing built."""
 
     @property
     def status(self) -> str:
@@ -69,6 +73,17 @@ class Result:
             "standard_cost": C, "local_funding": L, "gap": G, "ceiling": U, "special_fund": xs,
             "shortfall": G - xs, "coverage_before": _per(L, C), "coverage_after": _per(L + xs, C),
             "weight": p.weight.ravel(), "baseline_special_fund": self.baseline_special_fund.ravel()})
+        plan = self.solution.plan
+        if p.capacity is not None and plan is not None:  # coverage of a service with places: served ÷ demand
+            with_places = np.broadcast_to(p.capacity.mask[None, :, None], p.shape).ravel()
+            covered = _covered(p, x, plan.served).ravel()
+            base = self.baseline_plan.served if self.baseline_plan is not None else np.zeros(p.shape)
+            frame["shortfall"] = np.where(with_places, C - covered, G - xs)
+            frame["coverage_before"] = coverage_before(self).ravel()
+            frame["coverage_after"] = _per(covered, C)
+            frame["baseline_coverage"] = _per(_covered(p, self.baseline_special_fund, base).ravel(), C)
+            frame["served"] = np.where(with_places, plan.served.ravel(), np.nan)
+            frame["demand"] = np.where(with_places, p.capacity.demand.ravel(), np.nan)
         return frame.sort_values(["region", "year", "service"], kind="stable", key=_stable_key(p)) \
             .reset_index(drop=True)
 
@@ -92,6 +107,12 @@ class Result:
             "baseline_incentive": self.baseline_incentive.ravel(), "population": P.ravel(), "migrants": M.ravel(),
             "fiscal_difficulty": p.difficulty.ravel(), "formula_incentive": p.formula_incentive.ravel(),
             "binding_rules": sol.binding.ravel()})
+        if sol.plan is not None:
+            frame["capital_grant"] = sol.plan.grant.ravel()
+        if p.migration is not None:
+            frame["net_migration"] = p.migration.ravel()
+            frame["people_moved"] = people_moved(self).ravel()
+            frame["money_with_people"] = money_with_people(self).ravel()
         for column in self.instance.regions.columns:  # figures to compare with, as the instance gives them
             if str(column).startswith(COMPARISON_PREFIX):
                 frame[column] = pd.to_numeric(self.instance.regions[column], errors="coerce").to_numpy()
@@ -110,6 +131,21 @@ class Result:
                 rows.append({"year": year, "state": state} | _safe_table(Q[:, t] / p.population[:, t],
                                                                          p.population[:, t], p.groups))
         return pd.DataFrame(rows)
+
+    @cached_property
+    def places(self) -> pd.DataFrame:
+        """One row per region × year × service with places (``capacity.csv``, MODEL-v2 §11): places,
+        started, ready, converted out, served, demand, idle, coverage, capital spending and grant.
+        Empty when no service has places."""
+        return places_table(self).sort_values(["region", "year", "service"], kind="stable",
+                                              key=_stable_key(self.params)).reset_index(drop=True) \
+            if self.solution.plan is not None else pd.DataFrame()
+
+    @cached_property
+    def by_region(self) -> pd.DataFrame:
+        """One row per region: people gained or lost by the flows, places built and converted, idle
+        places in the last year, capital grants, money that moved with the people (MODEL-v2 §12)."""
+        return by_region(self)
 
     @cached_property
     def shadow_prices(self) -> pd.DataFrame:
@@ -163,6 +199,7 @@ class Result:
             "baseline_breaks": self.baseline_breaks,
             "rule_residuals": {k: _json_float(v) for k, v in sorted(self.residuals.items())},
             "metrics": metrics,
+            **summary_section(self, _json_float),
             "notes": sol.notes,
             "solver": {k: _plain(v) for k, v in sol.solver.items() if k != "solve_seconds"},
             "timings": {k: round(v, 6) for k, v in self.timings.items()},

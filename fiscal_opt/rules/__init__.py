@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from . import (budget, disparity, formula, fund_ceiling, gini, hold_harmless, incentive_band, incentive_order,
                incentive_pool, max_rise, mean_deviation, min_coverage, no_reranking, per_capita_floor)
+from . import capacity, capital, capital_fund, capital_share, conversion, demand, recurrent
 from .base import Rule
 
 if TYPE_CHECKING:
@@ -34,6 +35,13 @@ RULES: tuple[Rule, ...] = (
     formula.RULE,
     fund_ceiling.RULE,
     incentive_band.RULE,
+    capacity.RULE,
+    demand.RULE,
+    recurrent.RULE,
+    capital.RULE,
+    capital_share.RULE,
+    capital_fund.RULE,
+    conversion.RULE,
 )
 """Every rule, in the order its rows are built (and binding labels are listed)."""
 

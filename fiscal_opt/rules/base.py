@@ -27,11 +27,13 @@ import numpy as np
 from pydantic import ValidationError
 
 from ..errors import Problem
+from ..model.capacity import covered
 from .settings import Level
 
 if TYPE_CHECKING:
     from ..io.instance import Instance, Policy
     from ..model.build import Formulation
+    from ..model.capacity import CapacityPlan
     from ..model.params import Params
 
 
@@ -39,6 +41,22 @@ def relative(violation: np.ndarray | float, size: np.ndarray | float) -> float:
     """The largest of ``violation / |size|`` (0 where the violation is negative)."""
     v = np.maximum(np.asarray(violation, dtype=float), 0.0) / np.maximum(np.abs(np.asarray(size, dtype=float)), 1e-12)
     return float(v.max()) if v.size else 0.0
+
+
+def money_scale(p: Params) -> float:
+    """A typical cell's money (money_unit): the mean positive fund ceiling (else standard cost), the
+    LP's unit of money. Residuals of places and capital are measured against at least this, so that
+    the solver's rounding of amounts near 0 (10⁻⁹ of a cell) is not taken for a violation."""
+    for values in (p.ceiling, p.standard_cost):
+        positive = values[values > 0]
+        if positive.size:
+            return float(positive.mean())
+    return 1.0
+
+
+def persons_scale(p: Params) -> float:
+    """A typical region's residents (persons), the LP's unit of persons (see :func:`money_scale`)."""
+    return float(p.population.mean()) if p.population.size else 1.0
 
 
 BINDING_TOLERANCE = 1e-7
@@ -57,13 +75,22 @@ class Outcome:
     """An allocation in the instance's terms, with the quantities rules are written in.
 
     ``x`` special fund (R, S, T) and ``y`` incentives (R, T), money_unit; ``budget`` the special
-    fund per year it is judged against (the instance's, or what a ``min_budget`` answer spent).
+    fund per year it is judged against (the instance's, or what a ``min_budget`` answer spent);
+    ``plan`` what it does with places (MODEL-v2 §11; ``None`` without places, or when the allocation
+    comes without a plan of places).
     """
 
     params: Params
     x: np.ndarray
     y: np.ndarray
     budget: np.ndarray | None
+    plan: CapacityPlan | None = None
+
+    @cached_property
+    def covered(self) -> np.ndarray:
+        """Money of each cell's standard cost covered (R, S, T), money_unit: L + x, or for a service
+        with places c·κ·q, the standard cost of the people served (MODEL-v2 §11)."""
+        return covered(self.params, self.x, None if self.plan is None else self.plan.served)
 
     @cached_property
     def transfer(self) -> np.ndarray:
@@ -111,12 +138,17 @@ class Repair:
 
 
 class Probe(Protocol):
-    """What a repair may ask: the instance's parameters, and whether a variant policy is feasible."""
+    """What a repair may ask: the instance's parameters, whether a variant policy is feasible, and the
+    least a variable block can sum to."""
 
     params: Params
 
     def feasible(self, policy: Policy) -> Outcome | None:
         """The allocation of ``policy`` on the instance, or ``None`` if it is infeasible."""
+
+    def least(self, policy: Policy, params: Params, block: str) -> np.ndarray | None:
+        """The values of variable block ``block`` (instance units, in its label order) in an
+        allocation of ``policy`` on ``params`` that makes their sum least, or ``None`` if infeasible."""
 
 
 class Rule:

@@ -26,7 +26,8 @@ class MinCoverage(Rule):
     scope = "cell"
     binding_rows = "min_coverage"
     description = ("k_rst = (L_rst + x_rst)/C_rst ≥ τ_s: every service in every region covers at least τ_s of its "
-                   "standard cost (one τ for all services, or one per service with a default)")
+                   "standard cost (one τ for all services, or one per service with a default); for a service with "
+                   "places k_rst = q_rst/(a_s·D_rst), the share of its demand served")
     meaning = "the highest minimum coverage every service can reach with the other rules kept"
 
     def value(self, policy: Policy) -> float | None:
@@ -49,13 +50,21 @@ class MinCoverage(Rule):
         tau = np.array([np.nan if (v := setting.level(s)) is None else v for s in p.services])
         return tau[None, :, None] * p.standard_cost - p.local_funding
 
+    def covered_need(self, p: Params, policy: Policy) -> np.ndarray:
+        """τ_s·C − L (R, S, T), money_unit, with τ_s·C for a service with places (its coverage is the
+        standard cost of the people served, from 0); NaN where a service has no level."""
+        need = self.need(p, policy)
+        if p.capacity is None:
+            return need
+        return np.where(p.capacity.mask[None, :, None], need + p.local_funding, need)
+
     def build(self, f: Formulation) -> None:
-        p = f.params
-        r, s, t = f.cell_r, f.cell_s, f.cell_t
-        need = self.need(p, f.policy)[r, s, t] / f.scale.money
+        p, cov = f.params, f.coverage
+        need = self.covered_need(p, f.policy)[cov.r, cov.s, cov.t] / f.scale.money
         sel = np.flatnonzero(np.nan_to_num(need, nan=0.0) > 0)
-        f.lp.add_rows(self.name, f.cell_labels(sel), np.arange(sel.size), f.x_cols[sel], np.ones(sel.size),
-                      lower=need[sel], soft=self.soft(f.policy), rule=self.name, region=r[sel], year=t[sel])
+        f.lp.add_rows(self.name, [cov.labels[i] for i in sel.tolist()], np.arange(sel.size), cov.cols[sel],
+                      cov.coef[sel], lower=need[sel], soft=self.soft(f.policy), rule=self.name, region=cov.r[sel],
+                      year=cov.t[sel])
 
     def precheck(self, p: Params, policy: Policy) -> None:
         if self.soft(policy):
@@ -70,6 +79,7 @@ class MinCoverage(Rule):
             raise InfeasibleError("min_coverage cannot be met within the central share caps: " + listing(items)
                                   + f". The highest coverage every cell can reach is {reachable_coverage(p):.4f}",
                                   [self.name, "fund_ceiling"])
+        _places_check(self, p, policy)
         if p.special_fund is not None and policy.objective != "min_budget":
             needed = np.maximum(need, 0.0).sum(axis=(0, 1))
             over = np.flatnonzero(needed > p.special_fund * (1 + 1e-9) + 1e-12)
@@ -81,8 +91,40 @@ class MinCoverage(Rule):
                                       "objective for the full answer)", ["budget", self.name])
 
     def residual(self, p: Params, policy: Policy, o: Outcome) -> float | None:
-        need = np.nan_to_num(self.need(p, policy), nan=-np.inf)
-        return relative(need - o.x, np.maximum(p.standard_cost, 1e-12))
+        setting = self.setting_of(policy)
+        tau = np.array([np.nan if (v := setting.level(s)) is None else v for s in p.services])
+        need = np.nan_to_num(tau[None, :, None] * p.standard_cost - o.covered, nan=-np.inf)
+        return relative(need, np.maximum(p.standard_cost, 1e-12))
+
+
+def _places_check(rule: MinCoverage, p: Params, policy: Policy) -> None:
+    """A level a service with places cannot reach before new places are ready: in the years before
+    its lead time ends, at most the places at the start (depreciated) and the conversions that can
+    arrive by then are in use."""
+    cp = p.capacity
+    if cp is None:
+        return
+    setting = rule.setting_of(policy)
+    T = len(p.years)
+    items = []
+    for s in cp.services:
+        tau = setting.level(p.services[s])
+        lead = int(cp.lead[s])
+        if tau is None or tau <= 0 or lead == 0:
+            continue
+        years = np.arange(min(lead, T))
+        most = cp.start[:, s, None] * (1 - cp.depreciation[s]) ** (years[None, :] + 1)
+        for j in np.flatnonzero(cp.conv_to == s):
+            arrived = years >= cp.conv_lead[j]
+            most = most + np.where(arrived[None, :], cp.conv_share[j] * cp.start[:, cp.conv_from[j], None], 0.0)
+        need = tau * cp.demand[:, s, :years.size]
+        for r, t in np.argwhere(need > most * (1 + 1e-9) + 1e-9):
+            items.append(f"{named(rule.name, (p.region_ids[r], p.services[s], p.years[t]))} needs {need[r, t]:,.6g} "
+                         f"places in use but at most {most[r, t]:,.6g} can be by {p.years[t]} (places started in "
+                         f"{p.years[0]} serve from {p.years[0] + lead}: lead time {lead} years)")
+    if items:
+        raise InfeasibleError("min_coverage asks for places before new ones can be ready: " + listing(items),
+                              [rule.name, "capacity"])
 
 
 def reachable_coverage(p: Params) -> float:

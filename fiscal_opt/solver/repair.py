@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from ..errors import InfeasibleError, InputError
 from ..io.instance import Policy
+import numpy as np
+
 from ..model.build import build
 from ..model.params import Params
 from ..rules import RULES, rule_named
 from ..rules.base import Outcome, Repair
+from .diagnose import presolve_check
+from .engine import make_engine
 from .options import SolverOptions
 from .stages import run_stages
 
@@ -35,7 +39,24 @@ class _Probe:
             solution = run_stages(build(self.params, policy), self.options, tie_break=False, diagnose=False)[0]
         except (InfeasibleError, InputError):
             return None
-        return Outcome(self.params, solution.special_fund, solution.incentive, None)
+        return Outcome(self.params, solution.special_fund, solution.incentive, None, solution.plan)
+
+    def least(self, policy: Policy, params: Params, block: str) -> np.ndarray | None:
+        """The values of ``block`` (instance units) at the least sum of them that meets every rule of
+        ``policy`` on ``params`` (soft rules bending at their price, money for money)."""
+        try:
+            f = build(params, policy)
+            presolve_check(f)
+        except (InfeasibleError, InputError):
+            return None
+        cols = f.lp.columns_of(block)
+        cost = f.objectives["penalty"][0].copy()
+        cost[cols] += 1.0
+        engine = make_engine(f, cost, 0.0, self.options)
+        if engine.run() != "optimal":
+            return None
+        unit = f.lp.var_blocks[block].unit
+        return np.maximum(engine.values()[cols], 0.0) * (f.scale.population if unit == "persons" else f.scale.money)
 
 
 def suggest_repairs(params: Params, policy: Policy, rules: list[str], options: SolverOptions) -> list[Repair]:
@@ -44,7 +65,7 @@ def suggest_repairs(params: Params, policy: Policy, rules: list[str], options: S
     named = {name.split("[")[0] for name in rules}
     involved = [rule for rule in RULES if rule.name in named] if named else [r for r in RULES if r.active(policy)]
     if params.standard_cost.size > MAX_CELLS_FOR_REPAIR:
-        involved = [rule for rule in involved if rule is rule_named("budget")]
+        involved = [rule for rule in involved if rule in (rule_named("budget"), rule_named("capital_fund"))]
     probe = _Probe(params, options)
     found = (rule.repair(policy, probe) for rule in involved if rule.active(policy))
     return [repair for repair in found if repair is not None]
@@ -56,7 +77,8 @@ def repair_message(repairs: list[Repair], money_unit: str) -> str:
     for r in repairs:
         if isinstance(r.feasible, list):
             need = ", ".join(f"{v:,.6g}" for v in r.feasible)
-            lines.append(f"  - budget.special_fund: at least {need} {money_unit} per year ({r.meaning})")
+            key = "budget.special_fund" if r.rule == "budget" else r.rule
+            lines.append(f"  - {key}: at least {need} {money_unit} per year ({r.meaning})")
         else:
             lines.append(f"  - {r.rule}: {r.current:.4g} → {r.feasible:.4g} ({r.meaning})")
     return "\n".join(lines)

@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..model.capacity import CapacityPlan
+
 
 @dataclass(eq=False)
 class Solution:
@@ -24,6 +26,8 @@ class Solution:
     ``level_setters`` names, for the max-min objectives, the cells that set each coverage level and
     whether a central share cap pins them. ``reports`` holds what rules report of their own
     variables (the formula rule: its weights).
+    ``plan`` is what the solution does with places (MODEL-v2 §11): people served, places, places
+    started and converted, capital grants; ``None`` without places.
     """
 
     status: str
@@ -42,3 +46,4 @@ class Solution:
     reports: dict[str, dict] = field(default_factory=dict)
     solver: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    plan: CapacityPlan | None = None

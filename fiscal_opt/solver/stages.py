@@ -22,6 +22,7 @@ import numpy as np
 from ..errors import InfeasibleError, SolverError
 from ..io.instance import Policy
 from ..model.build import Formulation
+from ..model.capacity import CapacityPlan
 from ..io.values import MONEY_UNITS
 from ..model.coverage_value import shortfall_value
 from ..model.objectives import COVERAGE_OBJECTIVES, PENALTY_YUAN, first_stage
@@ -67,17 +68,20 @@ def _level_setters(f: Formulation, values: np.ndarray, duals: np.ndarray | None,
     """The cells that set each max-min level: those whose coverage row carries the largest duals (or,
     without duals, those at the level), with whether a central share cap pins them. A capped setter
     is explained in ``notes``: more money cannot raise that level."""
-    p, ms = f.params, f.scale.money
+    p, ms, cov = f.params, f.scale.money, f.coverage
     block = f.lp.row_blocks["coverage"]
     z_cols = f.lp.columns_of("coverage_level")
-    C = p.standard_cost[f.cell_r, f.cell_s, f.cell_t]
-    L = p.local_funding[f.cell_r, f.cell_s, f.cell_t]
-    U = p.ceiling[f.cell_r, f.cell_s, f.cell_t]
-    coverage = (L + values[f.x_cols] * ms) / C
+    C = p.standard_cost[cov.r, cov.s, cov.t]
+    L = p.local_funding[cov.r, cov.s, cov.t]
+    U = p.ceiling[cov.r, cov.s, cov.t]
+    x = np.zeros(p.shape)
+    x[f.cell_r, f.cell_s, f.cell_t] = values[f.x_cols] * ms
+    paid = x[cov.r, cov.s, cov.t]
+    coverage = np.where(cov.places, cov.covered(values) * ms / C, (L + paid) / C)
     found = []
     for k, z in enumerate(z_cols):
         level = float(values[z])
-        cells = np.flatnonzero(f.cell_t == k) if f.policy.per_year else np.arange(len(f.x_cols))
+        cells = np.flatnonzero(cov.t == k) if f.policy.per_year else np.arange(len(cov))
         weight = np.abs(duals[block.rows[cells]]) if duals is not None else np.zeros(cells.size)
         if (weight > 1e-9).any():
             cells, weight = cells[weight > 1e-9], weight[weight > 1e-9]
@@ -85,8 +89,8 @@ def _level_setters(f: Formulation, values: np.ndarray, duals: np.ndarray | None,
             weight = -np.abs(coverage[cells] - level)
         top = cells[np.argsort(-weight, kind="stable")[:SETTERS_SHOWN]]
         for c in top:
-            r, s, t = int(f.cell_r[c]), int(f.cell_s[c]), int(f.cell_t[c])
-            at_cap = bool(U[c] < p.gap[r, s, t] * (1 - 1e-9) and values[f.x_cols[c]] * ms >= U[c] * (1 - 1e-7))
+            r, s, t = int(cov.r[c]), int(cov.s[c]), int(cov.t[c])
+            at_cap = bool(U[c] < p.gap[r, s, t] * (1 - 1e-9) and paid[c] >= U[c] * (1 - 1e-7))
             found.append({"level": level, "year": p.years[t] if f.policy.per_year else None,
                           "region": str(p.region_ids[r]), "name": str(p.names[r]), "service": p.services[s],
                           "cell_year": p.years[t], "coverage": float(coverage[c]), "capped": at_cap,
@@ -115,16 +119,17 @@ def _hold_for_tie_break(f: Formulation, engine: Engine) -> None:
     """Keep the optimum found so far: fix the optimal face (columns with a non-zero reduced cost and
     rows with a non-zero dual stay at their bounds), and keep each year's total special fund where
     the budget does not bind (there the face alone would let the tie-break move money out)."""
-    spent = engine.values()[f.x_cols]
+    cells = f.fund_cells  # the special fund of a service with places pays for people served, as little as it can
+    spent = engine.values()[f.x_cols[cells]]
     duals = engine.row_duals()
     engine.hold_optimal_face()
     budget = f.lp.row_blocks.get("budget")
     for t in range(len(f.params.years)):
         if budget is not None and duals is not None and abs(duals[budget.start + t]) > FACE_DUAL:
             continue
-        in_year = f.cell_t == t
+        in_year = f.cell_t[cells] == t
         total = float(spent[in_year].sum())
-        engine.add_row(f.x_cols[in_year], np.ones(int(in_year.sum())), total, total)
+        engine.add_row(f.x_cols[cells][in_year], np.ones(int(in_year.sum())), total, total)
 
 
 @dataclass
@@ -244,12 +249,14 @@ def _leximin(f: Formulation, engine: Engine, stage: Callable[..., float | None],
     the refinement stops there, the cells fixed for it are freed again, and a note says so; every
     cell still reaches the last level, and every rule still holds.
     """
-    p, sc = f.params, f.scale
+    cov = f.coverage
     rows = f.lp.row_blocks["coverage"].rows
-    C = p.standard_cost[f.cell_r, f.cell_s, f.cell_t] / sc.money
-    L = p.local_funding[f.cell_r, f.cell_s, f.cell_t] / sc.money
-    U = p.ceiling[f.cell_r, f.cell_s, f.cell_t] / sc.money
-    top = (L + U) / C
+    C, L, U, coef, cols = cov.cost, cov.base, cov.upper, cov.coef, cov.cols
+    top = (L + coef * U) / C
+    if f.params.capacity is not None:  # with places, the money of its cell bounds what it can cover too
+        p = f.params
+        money = (p.local_funding + p.ceiling)[cov.r, cov.s, cov.t] / f.scale.money
+        top = np.where(cov.places, np.minimum(top, money / C), top)
     lower = np.zeros(len(C))
     free = np.ones(len(C), dtype=bool)
     levels = [first]
@@ -260,19 +267,19 @@ def _leximin(f: Formulation, engine: Engine, stage: Callable[..., float | None],
         if duals is not None:
             blocked |= free & (np.abs(duals[rows]) > 1e-9)
         if not blocked.any():
-            blocked = free & ((L + engine.values()[f.x_cols]) / C <= level + 1e-9)
+            blocked = free & (cov.covered(engine.values()) / C <= level + 1e-9)
         if not blocked.any():
             break
         # never above the cell's value in the solution just found, so that solution stays feasible
-        held = np.clip(level * C[blocked] - L[blocked], 0.0, U[blocked]) * (1 - OPTIMALITY_SLACK)
-        lower[blocked] = np.maximum(0.0, np.minimum(held, engine.values()[f.x_cols[blocked]]))
-        engine.set_col_bounds(f.x_cols[blocked], lower[blocked], U[blocked])
+        held = np.clip((level * C[blocked] - L[blocked]) / coef[blocked], 0.0, U[blocked]) * (1 - OPTIMALITY_SLACK)
+        lower[blocked] = np.maximum(0.0, np.minimum(held, engine.values()[cols[blocked]]))
+        engine.set_col_bounds(cols[blocked], lower[blocked], U[blocked])
         engine.relax_rows(rows[blocked])
         free &= ~blocked
         if not free.any() or level >= 1 - 1e-9:
             break
         if stage(f"leximin_{len(levels)}", optional=True) is None:
-            engine.set_col_bounds(f.x_cols[blocked], np.zeros(int(blocked.sum())), U[blocked])
+            engine.set_col_bounds(cols[blocked], np.zeros(int(blocked.sum())), U[blocked])
             engine.restore_rows(rows[blocked])
             notes.append(f"leximin stopped after {len(levels)} levels: HiGHS could not solve the next level "
                          "numerically; the cells not yet fixed all reach the last level")
@@ -297,8 +304,9 @@ def _extract(f: Formulation, engine: Engine, values: np.ndarray, duals: np.ndarr
         y = in_score_order(p, y)
     if p.special_fund is not None and f.policy.objective != "min_budget":
         _within_budget(x, p.special_fund)
+    plan = _plan(f, values)
     objective_name = f.policy.objective
-    shortfall = float(shortfall_value(p, f.policy, x).sum())
+    shortfall = float(shortfall_value(p, f.policy, x, None if plan is None else plan.served).sum())
     objective = (sum(levels) if f.policy.per_year else levels[0]) if objective_name in COVERAGE_OBJECTIVES else (
         float(x.sum()) if objective_name == "min_budget" else shortfall)
     prices: list[float | None] = [None] * T
@@ -330,7 +338,36 @@ def _extract(f: Formulation, engine: Engine, values: np.ndarray, duals: np.ndarr
                     incentive=y, budget_shadow_price=prices, budget_shadow_range=price_ranges, slacks=slacks,
                     binding=binding, stages=stages, coverage_levels=levels, penalties=penalties,
                     solver=engine.describe() | {"iterations": engine.iterations, "solve_seconds": engine.solve_seconds},
-                    notes=notes)
+                    notes=notes, plan=plan)
+
+
+SNAP = 1e-9
+"""Values of places, starts, conversions and grants at most this (LP units, where a typical cell is 1)
+are the solver's rounding: they are reported as 0."""
+
+
+def _plan(f: Formulation, values: np.ndarray) -> CapacityPlan | None:
+    """What the solution does with places (MODEL-v2 §11), in persons and money_unit; ``None`` without
+    places. Values within :data:`SNAP` of 0 are 0."""
+    p = f.params
+    if p.capacity is None:
+        return None
+    places, ps = f.places, f.scale.population
+    R, S, T = p.shape
+
+    def grid(cols: np.ndarray, scale: float) -> np.ndarray:
+        out = np.zeros(cols.shape)
+        has = cols >= 0
+        value = values[cols[has]]
+        out[has] = np.where(value > SNAP, value, 0.0) * scale
+        return out
+
+    served = np.zeros((R, S, T))
+    served[f.served_r, f.served_s, f.served_t] = np.clip(values[f.q_cols], 0.0, None) * ps
+    served = np.minimum(served, p.capacity.demand * p.capacity.mask[None, :, None])
+    grant = grid(places.g, f.scale.money) if places.g is not None else np.zeros((R, T))
+    return CapacityPlan(served=served, places=grid(places.K, ps), started=grid(places.n, ps),
+                        converted=grid(places.v, ps), grant=grant)
 
 
 def _within_budget(x: np.ndarray, budget: np.ndarray) -> None:

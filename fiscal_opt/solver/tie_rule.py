@@ -5,12 +5,16 @@ minimiser of
 
     Σ_cells C_rst · k_rst²  +  Σ_paid (y_rt − ȳ_rt)² / ȳ_rt
 
-— tied cells get the same coverage k = (L + x)/C where the rules allow, and incentives stay as
-near the formula as the rules allow — a strictly convex quadratic program, solved by Clarabel
+— tied cells get the same coverage k = (L + x)/C (for a service with places, k = q/(a·D), the
+share of its demand served) where the rules allow, and incentives stay as near the formula as the
+rules allow — a strictly convex quadratic program, solved by Clarabel
 (an interior-point solver) on the face's free part. It uses no id and no position, so permuting
 or renaming regions or services permutes or renames the answer. In one sentence: *among equally
 good allocations, the one whose coverage is most even, cost-weighted, and whose incentives are
-nearest the formula.*
+nearest the formula.* With places (MODEL-v2 §11) the sum adds Σ (w² + w)/s for what serves no one
+by itself — the special fund of a service with places, places started and converted, capital
+grants, each over its own size s — so that among equally good allocations none is spent, built
+or granted beyond need.
 
 The interior point is fast on faces of up to tens of thousands of free columns (the flagship:
 7 ms; 10,000 regions under max-min: 0.07 s) but slows down on very degenerate large faces
@@ -25,6 +29,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..model.objectives import waste_columns
 
 if TYPE_CHECKING:
     from ..model.build import Formulation
@@ -64,6 +70,29 @@ def free_columns(face: Face) -> int:
     return int(np.count_nonzero(face.col_lower < face.col_upper))
 
 
+def waste_sizes(f: Formulation) -> tuple[np.ndarray, np.ndarray]:
+    """The columns that serve no one by themselves (:func:`~fiscal_opt.model.objectives.waste_columns`)
+    and the size each is measured against (LP units): the standard cost of its cell for the special
+    fund, the demand of its cell for places started, the places at the start for places converted,
+    the region-year's standard cost of services with places for a capital grant (at least 1)."""
+    p = f.params
+    cols = waste_columns(f)
+    if not cols.size:
+        return cols, np.zeros(0)
+    cp, ms, ps = p.capacity, f.scale.money, f.scale.population
+    size = np.ones(f.lp.n_cols)
+    own = p.capacity.mask[f.cell_s]
+    size[f.x_cols[own]] = p.standard_cost[f.cell_r[own], f.cell_s[own], f.cell_t[own]] / ms
+    places = f.places
+    n = places.n >= 0
+    size[places.n[n]] = np.broadcast_to(cp.demand.max(axis=2, keepdims=True), n.shape)[n] / ps
+    v = places.v >= 0
+    size[places.v[v]] = np.broadcast_to(cp.start[:, cp.conv_from][:, :, None], v.shape)[v] / ps
+    if places.g is not None:
+        size[places.g.ravel()] = (p.standard_cost * cp.mask[None, :, None]).sum(axis=1).ravel() / ms
+    return cols, np.maximum(size[cols], 1e-6)
+
+
 def equal_coverage(f: Formulation, face: Face) -> np.ndarray | None:
     """Column values (LP units) of the tie rule's answer on ``face``, or ``None`` when the face is
     too large for it or the interior point does not converge to a point of the face."""
@@ -72,12 +101,14 @@ def equal_coverage(f: Formulation, face: Face) -> np.ndarray | None:
     import clarabel
     import scipy.sparse as sp
 
-    p, ms = f.params, f.scale.money
+    p, ms, cov = f.params, f.scale.money, f.coverage
     n = face.shape[1]
     hessian, linear = np.zeros(n), np.zeros(n)
-    C = p.standard_cost[f.cell_r, f.cell_s, f.cell_t] / ms
-    L = p.local_funding[f.cell_r, f.cell_s, f.cell_t] / ms
-    hessian[f.x_cols], linear[f.x_cols] = 2 / C, 2 * L / C  # C·((L + x)/C)², less its constant
+    C = cov.cost
+    # C·((base + coef·col)/C)², less its constant (coef 1, base L for the special fund)
+    hessian[cov.cols], linear[cov.cols] = 2 * cov.coef ** 2 / C, 2 * cov.base * cov.coef / C
+    waste, size = waste_sizes(f)
+    hessian[waste], linear[waste] = 2 / size, 1 / size  # (w² + w)/s: the least of each, 0 where the face allows
     ybar = p.formula_incentive[f.pay_r, f.pay_t] / ms
     paid = ybar > 0  # an incentive column exists where the formula pays; ȳ may underflow to 0
     hessian[f.y_cols[paid]], linear[f.y_cols[paid]] = 2 / ybar[paid], -2.0  # (y − ȳ)²/ȳ, less its constant

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..io.instance import Policy
+from ..model.capacity import CapacityPlan
 from ..model.params import Params
 from ..rules import active_rules
 from ..rules.base import Outcome
@@ -19,19 +20,20 @@ TOLERANCE = 1e-6
 """Largest relative violation of a hard rule accepted in a reported answer."""
 
 
-def outcome(p: Params, policy: Policy, x: np.ndarray, y: np.ndarray, budget: np.ndarray | None = None) -> Outcome:
+def outcome(p: Params, policy: Policy, x: np.ndarray, y: np.ndarray, budget: np.ndarray | None = None,
+            plan: CapacityPlan | None = None) -> Outcome:
     """Special fund ``x`` (R, S, T) and incentives ``y`` (R, T), money_unit, as the rules judge
     them; ``budget`` overrides the instance's special fund (for ``min_budget``, whose budget is the
-    answer)."""
+    answer); ``plan`` is what the allocation does with places (MODEL-v2 §11)."""
     B = p.special_fund if budget is None else budget
-    return Outcome(p, x, y, None if policy.objective == "min_budget" else B)
+    return Outcome(p, x, y, None if policy.objective == "min_budget" else B, plan)
 
 
 def rule_residuals(p: Params, policy: Policy, x: np.ndarray, y: np.ndarray,
-                   budget: np.ndarray | None = None) -> dict[str, float]:
+                   budget: np.ndarray | None = None, plan: CapacityPlan | None = None) -> dict[str, float]:
     """Largest relative violation of each active rule (by rule name) for special fund ``x`` and
     incentives ``y`` (see :func:`outcome`)."""
-    o = outcome(p, policy, x, y, budget)
+    o = outcome(p, policy, x, y, budget, plan)
     found = {rule.name: rule.residual(p, policy, o) for rule in active_rules(policy)}
     return {name: value for name, value in found.items() if value is not None}
 
