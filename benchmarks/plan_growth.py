@@ -18,6 +18,7 @@ import multiprocessing
 import resource
 import tempfile
 import time
+from queue import Empty
 from pathlib import Path
 from typing import Any
 
@@ -43,7 +44,7 @@ def _measure(regions: int, years: int, draws: int, queue: Any) -> None:
     soft = bending(drawn.policy)  # with its floors hard, no first year fits 200 draws of this scenario
     forms = [formulate(inst, soft) for inst in drawn.instances]
     formulated = time.perf_counter() - start
-    _, _, size = plan_first_year(forms, 1.0, 0.9, fo.SolverOptions())
+    _, size = plan_first_year(forms, 1.0, 0.9, fo.SolverOptions())
     queue.put({"draws": draws, "formulate_seconds": round(formulated, 3), **size,
                "peak_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)})
 
@@ -56,10 +57,21 @@ def run(draws: list[int], regions: int, years: int) -> list[dict[str, Any]]:
         queue = context.Queue()
         worker = context.Process(target=_measure, args=(regions, years, n, queue))
         worker.start()
-        records.append(queue.get())
+        records.append(_result(queue, worker, n))
         worker.join()
         print(records[-1], flush=True)
     return records
+
+
+def _result(queue: Any, worker: Any, draws: int) -> dict[str, Any]:
+    """The worker's record, or an error once it has ended without one (it failed)."""
+    while True:
+        try:
+            return queue.get(timeout=1.0)
+        except Empty:
+            if not worker.is_alive():
+                raise RuntimeError(f"the measurement of {draws} draws ended with exit code {worker.exitcode} "
+                                   "and no result") from None
 
 
 def markdown(records: list[dict[str, Any]], regions: int, years: int, started: str) -> str:

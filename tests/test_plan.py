@@ -58,19 +58,20 @@ def test_a_hand_solved_plan_shares_the_first_year_and_fits_every_draw(tmp_path):
     forms, policy = _two_draws(tmp_path)
     # each draw spends its whole budget both years whatever the split: shortfall 200 − 100 twice in
     # draw 1 (200), 140 − 100 then 100 in draw 2 (140); E = 170, CVaR_0.5 = 200 (draw 1), λ = 1
-    plan, cells, size = plan_first_year(forms, 1.0, 0.5, SolverOptions())
+    plan, size = plan_first_year(forms, 1.0, 0.5, SolverOptions())
     assert size["objective"] == pytest.approx(170 + 200)
-    by_region = dict(zip(cells[0].tolist(), plan.special_fund.tolist()))
+    assert list(plan.keys) == ["special_fund"]               # one service: the key r·S + s is the region
+    by_region = dict(zip(plan.keys["special_fund"].tolist(), plan.values["special_fund"].tolist()))
     assert by_region[0] <= 40 + 1e-7                         # A's first year fits draw 2's ceiling
     assert by_region[0] + by_region[1] == pytest.approx(100)  # and the budget is spent
-    judged = evaluate(forms, cells, plan, policy, SolverOptions())
+    judged = evaluate(forms, plan, policy, SolverOptions())
     assert judged.loss == pytest.approx([200, 140]) and judged.feasible.all() and not judged.bends.any()
 
 
 def test_a_first_year_that_overcommits_loses_money_in_the_draw_it_does_not_fit(tmp_path):
     forms, policy = _two_draws(tmp_path)
-    cells = (np.array([0, 1]), np.array([0, 0]))
-    judged = evaluate(forms, cells, FirstYear(np.array([100.0, 0.0])), policy, SolverOptions())
+    keys = {"special_fund": np.array([0, 1])}
+    judged = evaluate(forms, FirstYear(keys, {"special_fund": np.array([100.0, 0.0])}), policy, SolverOptions())
     # draw 2 can take only 40 for A in 2025: 60 yuan of that year's budget stay unspent
     assert judged.loss == pytest.approx([200, 140 + 60])
 
@@ -162,3 +163,22 @@ def test_draws_that_no_shared_first_year_fits_are_diagnosed(tmp_path):
         forms.append(formulate(inst, inst.policy))
     with pytest.raises(fo.InfeasibleError, match="no single first-year allocation lets every one of the 2 draws"):
         plan_first_year(forms, 1.0, 0.9, SolverOptions())
+
+
+def test_with_places_the_first_years_building_is_shared_and_no_plan_beats_it(tmp_path):
+    out = tmp_path / "gen"
+    done = cli("generate", "--regions", "12", "--years", "4", "--seed", "2", "--places", "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    inst = fo.load_instance(next(out.glob("*.yaml")))
+    scenario = _scenario(tmp_path, {"name": "s", "seed": 3, "plan": {"risk_weight": 1.0, "alpha": 0.8},
+                                    "uncertain": {"migrant_growth": {"distribution": "normal", "mean": 0.0,
+                                                                     "sd": 0.05, "by": "region"}}})
+    result = robust_plan(inst, None, scenario, 6)
+    assert {"special_fund", "places_started", "places_converted"} <= set(result.plan["kind"])
+    assert (result.plan.loc[result.plan["kind"] == "places_started", "unit"] == "persons").all()
+    robust, mean = result.draws["robust_shortfall"].to_numpy(), result.draws["mean_forecast_shortfall"].to_numpy()
+    assert result.summary["lp"]["objective"] == pytest.approx(robust.mean() + cvar(robust, 0.8), rel=1e-7)
+    # the mean forecast's first year is one the plan could have chosen: it cannot do better on the
+    # plan's own measure (here it needs no rule to bend, so its losses are comparable)
+    assert result.summary["mean_forecast_plan"]["draws_bending_rules"] == 0
+    assert robust.mean() + cvar(robust, 0.8) <= mean.mean() + cvar(mean, 0.8) + 1e-6 * robust.mean()

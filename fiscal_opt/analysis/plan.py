@@ -1,4 +1,4 @@
-"""The robust plan: one first-year allocation for every draw of a scenario file, the later years
+"""The robust plan: one first-year plan for every draw of a scenario file, the later years
 adapting to each draw, chosen to minimise
 
     E[L] + λ · CVaR_α(L),    L = a draw's weighted shortfall summed over the years (money_unit),
@@ -8,24 +8,27 @@ as one LP in extensive form (Rockafellar and Uryasev's CVaR rows):
     min  (1/N) Σ_n L_n + λ (η + Σ_n u_n / ((1 − α) N))
     s.t. every row of every draw's own LP, in that draw's columns;
          u_n ≥ L_n − η, u_n ≥ 0;
-         the first year's special fund the same in every draw (non-anticipativity).
+         the first year's decisions the same in every draw (non-anticipativity).
 
-Each draw's LP is the formulation of :mod:`fiscal_opt.model.build` for its instance
-(:func:`fiscal_opt.analysis.scenarios.drawn_instances`), so every hard rule holds in every draw and
-soft rules are priced as in a single solve; incentives follow each draw's own rules (they pay
-for reform performance, and are fixed at each draw's formula when no rule links them). The plan is set beside the mean-forecast plan (the
-first year of the optimum for the instance at the mean of the drawn values): both are judged by
-fixing their first year in every draw and letting the later years adapt (:func:`evaluate`), which
-gives each draw's shortfall, whether the draw can still meet the policy, and whether it breaks
-the judged minimum coverage.
+The first year's decisions (:data:`KINDS`) are the special fund per region and service and, in an
+instance with places, the places started and converted and the capital grants: what has to be
+committed before anyone knows how migration turns out. Each draw's LP is the formulation of
+:mod:`fiscal_opt.model.build` for its instance (:func:`fiscal_opt.analysis.scenarios.drawn_instances`),
+so every hard rule holds in every draw and soft rules are priced as in a single solve; incentives
+follow each draw's own rules (they pay for reform performance, and are fixed at each draw's
+formula when no rule links them). The plan is set beside the mean-forecast plan (the first year
+of the optimum for the instance at the mean of the drawn values): both are judged by fixing their
+first year in every draw and letting the later years adapt (:func:`evaluate`), which gives each
+draw's shortfall, whether a rule must bend, whether the draw can be solved at all, and whether it
+breaks the judged minimum coverage.
 
-The extensive form grows linearly with the draws (N copies of one LP plus N + 1 columns and
-N + (N − 1)·(first-year cells) rows); ``PlanResult.summary["lp"]`` reports its size. No
-decomposition is built: past a few hundred draws at prefecture scale the LP is the limit
-(docs/scenarios.md, "The robust plan").
+The extensive form grows linearly with the draws (N copies of one LP, N + 1 CVaR columns and N
+rows, one plan column per first-year decision and one row per decision and draw);
+``PlanResult.summary["lp"]`` reports its size. No decomposition is built: past a few hundred draws
+at prefecture scale the LP is the limit (docs/scenarios.md, "The robust plan").
 
 Ties: the plan is an optimum of the extensive LP as HiGHS returns it; where the first year has
-several equally good allocations, the data-order tie rule of a single solve is not applied.
+several equally good plans, the order-free tie rule of a single solve is not applied.
 """
 
 from __future__ import annotations
@@ -52,12 +55,19 @@ OBJECTIVES = ("weighted_shortfall",)
 """Policies whose objective a plan can take as the loss of a draw."""
 
 
+KINDS = ("special_fund", "places_started", "places_converted", "capital_grant")
+"""The first-year decisions a plan shares: special fund per (region, service); with places, places
+started per (region, service) and converted per (region, conversion), persons, and the capital
+grant per region, money_unit."""
+
+
 @dataclass(frozen=True)
 class FirstYear:
-    """A first-year allocation: special fund per funded first-year cell (region, service), money_unit,
-    in the order of the draws' formulations."""
+    """A first-year plan: per kind of decision (:data:`KINDS`), its keys (region, then service or
+    conversion; :func:`decisions`) and its values in the instance's units."""
 
-    special_fund: np.ndarray
+    keys: dict[str, np.ndarray]
+    values: dict[str, np.ndarray]
 
 
 @dataclass(frozen=True)
@@ -83,40 +93,51 @@ def cvar(losses: np.ndarray, alpha: float) -> float:
     return float(np.min(values + tail))
 
 
-def _first_year(f: Formulation) -> np.ndarray:
-    """Positions, within ``f``'s special-fund columns, of the first year's."""
-    return np.flatnonzero(f.cell_t == 0)
+def decisions(f: Formulation) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
+    """``f``'s first-year decisions by kind (:data:`KINDS`): their keys (r·S + s, r·J + j or r),
+    their columns, and the LP unit of the kind (``Scale.money`` or ``Scale.population``)."""
+    p = f.params
+    S = len(p.services)
+    x0 = np.flatnonzero(f.cell_t == 0)
+    found = {"special_fund": (f.cell_r[x0] * S + f.cell_s[x0], f.x_cols[x0], f.scale.money)}
+    if p.capacity is not None:
+        places = f.places
+        r, s = np.nonzero(places.n[:, :, 0] >= 0)
+        found["places_started"] = (r * S + s, places.n[r, s, 0], f.scale.population)
+        J = places.v.shape[1]
+        r, j = np.nonzero(places.v[:, :, 0] >= 0)
+        found["places_converted"] = (r * J + j, places.v[r, j, 0], f.scale.population)
+        if places.g is not None:
+            r = np.flatnonzero(places.g[:, 0] >= 0)
+            found["capital_grant"] = (r, places.g[r, 0], f.scale.money)
+    return found
 
 
-def first_year_cells(forms: list[Formulation]) -> tuple[np.ndarray, np.ndarray]:
-    """The (region, service) index pairs of every first-year cell some draw funds, sorted."""
-    keys = np.unique(np.concatenate([f.cell_r[_first_year(f)] * len(f.params.services) + f.cell_s[_first_year(f)]
-                                     for f in forms]))
-    return np.divmod(keys, len(forms[0].params.services))
+def _union(forms: list[Formulation]) -> dict[str, np.ndarray]:
+    """Per kind, the sorted keys of every draw's first-year decisions."""
+    found = [decisions(f) for f in forms]
+    return {kind: np.unique(np.concatenate([d[kind][0] for d in found])) for kind in found[0]}
 
 
-def _positions(f: Formulation, cells: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Of the first-year ``cells``: which ``f`` funds (a mask) and their columns in ``f``."""
-    S = len(f.params.services)
-    x0 = _first_year(f)
-    own = f.cell_r[x0] * S + f.cell_s[x0]
-    keys = cells[0] * S + cells[1]
+def _positions(keys: np.ndarray, own: np.ndarray, columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Of the plan's ``keys``: which a draw has (a mask), and its columns for them, from the draw's
+    own keys ``own`` and ``columns``."""
     present = np.isin(keys, own)
     order = np.argsort(own)
-    return present, f.x_cols[x0[order[np.searchsorted(own[order], keys[present])]]]
+    return present, columns[order[np.searchsorted(own[order], keys[present])]]
 
 
 @dataclass(frozen=True)
 class ExtensiveForm:
-    """The plan's LP (in the first draw's LP money unit), where each draw's columns start, and the
-    columns of the plan: one per first-year cell of :func:`first_year_cells`."""
+    """The plan's LP (in the first draw's LP units), where each draw's columns start, and per kind
+    of first-year decision the plan's keys and columns (one per key of any draw)."""
 
     lp: LinearProgram
     cost: np.ndarray
     offset: float
     starts: np.ndarray
-    plan: np.ndarray
-    cells: tuple[np.ndarray, np.ndarray]
+    keys: dict[str, np.ndarray]
+    plan: dict[str, np.ndarray]
 
 
 def extensive_form(forms: list[Formulation], lam: float, alpha: float) -> ExtensiveForm:
@@ -147,36 +168,39 @@ def extensive_form(forms: list[Formulation], lam: float, alpha: float) -> Extens
         vals.append(np.r_[-c[nz], 1.0, 1.0])
     lp.add_rows("cvar_excess", [(n + 1,) for n in range(N)], np.concatenate(rows), np.concatenate(cols),
                 np.concatenate(vals), np.array(offsets), INF)
-    cells, plan = _non_anticipativity(lp, forms, starts)
+    keys, plan = _non_anticipativity(lp, forms, starts)
     total = np.zeros(lp.n_cols)
     for n, c in enumerate(costs):
         total[starts[n]:starts[n] + c.size] = c / N
     total[eta] = lam
     total[u] = lam / ((1.0 - alpha) * N)
-    return ExtensiveForm(lp, total, float(np.sum(offsets)) / N, np.array(starts), plan, cells)
+    return ExtensiveForm(lp, total, float(np.sum(offsets)) / N, np.array(starts), keys, plan)
 
 
 def _non_anticipativity(lp: LinearProgram, forms: list[Formulation],
-                        starts: list[int]) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
-    """The plan's columns p (one per first-year cell of any draw; fixed at 0 for a cell some draw
-    does not fund) and rows (s_n / s_1)·x_n − p = 0 in every draw that funds the cell (s: each
-    draw's LP money unit). Returns the cells and the plan's columns."""
-    unit = forms[0].scale.money
-    cells = first_year_cells(forms)
-    found = [_positions(f, cells) for f in forms]
-    everywhere = np.logical_and.reduce([present for present, _ in found])
-    plan = lp.add_vars("plan", [("plan",)] * len(cells[0]), 0.0, np.where(everywhere, INF, 0.0))
-    rows, cols, vals = [], [], []
-    done = 0
-    for f, s, (present, columns) in zip(forms, starts, found):
-        k = np.arange(done, done + columns.size)
-        rows += [k, k]
-        cols += [columns + s, plan[present]]
-        vals += [np.full(columns.size, f.scale.money / unit), -np.ones(columns.size)]
-        done += columns.size
-    lp.add_rows("same_first_year", [("first_year",)] * done, np.concatenate(rows), np.concatenate(cols),
-                np.concatenate(vals), 0.0, 0.0)
-    return cells, plan
+                        starts: list[int]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
+    """Per kind of first-year decision, the plan's columns p (one per key of any draw; fixed at 0
+    for a key some draw does not have, such as a cell whose ceiling is 0 there) and rows
+    (u_n / u_1)·d_n − p = 0 in every draw that has the key (u: the kind's LP unit in each draw).
+    Returns the keys and the plan's columns by kind."""
+    union = _union(forms)
+    found = [decisions(f) for f in forms]
+    plan = {}
+    for kind, keys in union.items():
+        where = [_positions(keys, *d[kind][:2]) for d in found]
+        everywhere = np.logical_and.reduce([present for present, _ in where])
+        plan[kind] = lp.add_vars(f"plan_{kind}", [(kind,)] * keys.size, 0.0, np.where(everywhere, INF, 0.0))
+        rows, cols, vals, done = [], [], [], 0
+        for n, (present, columns) in enumerate(where):
+            k = np.arange(done, done + columns.size)
+            rows += [k, k]
+            cols += [columns + starts[n], plan[kind][present]]
+            vals += [np.full(columns.size, found[n][kind][2] / found[0][kind][2]), -np.ones(columns.size)]
+            done += columns.size
+        if done:
+            lp.add_rows(f"same_first_year_{kind}", [(kind,)] * done, np.concatenate(rows), np.concatenate(cols),
+                        np.concatenate(vals), 0.0, 0.0)
+    return union, plan
 
 
 def _run(engine: DirectHighs, draws: int) -> None:
@@ -192,9 +216,8 @@ def _run(engine: DirectHighs, draws: int) -> None:
 
 
 def plan_first_year(forms: list[Formulation], lam: float, alpha: float,
-                    options: SolverOptions) -> tuple[FirstYear, tuple[np.ndarray, np.ndarray], dict[str, Any]]:
-    """Solve the extensive form; the plan's first year, its cells (region, service), and the LP's
-    size and seconds."""
+                    options: SolverOptions) -> tuple[FirstYear, dict[str, Any]]:
+    """Solve the extensive form; the plan's first year, and the LP's size and seconds."""
     start = time.perf_counter()
     ext = extensive_form(forms, lam, alpha)
     built = time.perf_counter() - start
@@ -202,12 +225,13 @@ def plan_first_year(forms: list[Formulation], lam: float, alpha: float,
     start = time.perf_counter()
     _run(engine, len(forms))
     seconds = time.perf_counter() - start
-    unit = forms[0].scale.money
-    plan = FirstYear(engine.values()[ext.plan] * unit)
+    values = engine.values()
+    units = {kind: unit for kind, (_, _, unit) in decisions(forms[0]).items()}
+    plan = FirstYear(ext.keys, {kind: values[cols] * units[kind] for kind, cols in ext.plan.items()})
     size = {"rows": ext.lp.n_rows, "cols": ext.lp.n_cols, "nnz": int(ext.lp.matrix().data.size),
             "build_seconds": round(built, 3), "solve_seconds": round(seconds, 3),
-            "objective": engine.objective() * unit}
-    return plan, ext.cells, size
+            "objective": engine.objective() * forms[0].scale.money}
+    return plan, size
 
 
 def bending(policy: Policy) -> Policy:
@@ -224,20 +248,20 @@ BENDS = 1e-9
 """A soft rule's slack above this (LP units) bends the rule."""
 
 
-def evaluate(forms: list[Formulation], cells: tuple[np.ndarray, np.ndarray], first: FirstYear, judge: Policy,
-             options: SolverOptions) -> Judged:
-    """Fix the first year's ``cells`` at ``first`` in every draw's formulation ``forms`` (under
-    :func:`bending`; cut to a draw's fund ceiling where it is above) and solve each draw's later
-    years alone (see :class:`Judged`)."""
+def evaluate(forms: list[Formulation], first: FirstYear, judge: Policy, options: SolverOptions) -> Judged:
+    """Fix the first-year decisions at ``first`` in every draw's formulation ``forms`` (under
+    :func:`bending`; cut to a draw's bounds, such as its fund ceiling, where they are outside) and
+    solve each draw's later years alone (see :class:`Judged`)."""
     N = len(forms)
     loss, bends, misses = np.full(N, np.nan), np.zeros(N, dtype=bool), np.ones(N, dtype=bool)
     for n, f in enumerate(forms):
         cost, offset = first_stage(f)
         engine = DirectHighs(f.lp, cost, offset, options)
-        present, cols = _positions(f, cells)
         lower, upper = f.lp.bounds()
-        fixed = np.clip(first.special_fund[present] / f.scale.money, lower[cols], upper[cols])
-        engine.set_col_bounds(cols, fixed, fixed)
+        for kind, (own, columns, unit) in decisions(f).items():
+            present, cols = _positions(first.keys[kind], own, columns)
+            fixed = np.clip(first.values[kind][present] / unit, lower[cols], upper[cols])
+            engine.set_col_bounds(cols, fixed, fixed)
         if engine.run() != "optimal":
             continue
         values = engine.values()
@@ -253,6 +277,23 @@ def evaluate(forms: list[Formulation], cells: tuple[np.ndarray, np.ndarray], fir
         found = breaks(p, judge, x, y).get("min_coverage")
         misses[n] = bool(found.any()) if found is not None else False
     return Judged(loss, np.isfinite(loss), bends, misses)
+
+
+def _taken(solution: Any, keys: dict[str, np.ndarray], S: int) -> FirstYear:
+    """The first year of a single solve's ``solution`` as a plan with ``keys``."""
+    plan = solution.plan
+    values = {}
+    for kind, k in keys.items():
+        if kind == "special_fund":
+            values[kind] = solution.special_fund[k // S, k % S, 0]
+        elif kind == "places_started":
+            values[kind] = plan.started[k // S, k % S, 0]
+        elif kind == "places_converted":
+            J = plan.converted.shape[1]
+            values[kind] = plan.converted[k // J, k % J, 0]
+        else:
+            values[kind] = plan.grant[k, 0]
+    return FirstYear(keys, values)
 
 
 @dataclass
@@ -284,6 +325,34 @@ def _stats(judged: Judged, alpha: float) -> dict[str, Any]:
             "draws_missing_min_coverage": int(judged.misses.sum())}
 
 
+UNITS = {"special_fund": "money", "places_started": "persons", "places_converted": "persons",
+         "capital_grant": "money"}
+
+
+def plan_table(plan: FirstYear, mean: FirstYear, f: Formulation) -> pd.DataFrame:
+    """One row per first-year decision: its kind, region, service (or conversion ``from>to``), the
+    robust plan and the mean-forecast plan, and the unit (money_unit or persons)."""
+    p = f.params
+    services = np.asarray(p.services, dtype=object)
+    S = len(services)
+    parts = []
+    for kind, keys in plan.keys.items():
+        if kind in ("special_fund", "places_started"):
+            region, what = keys // S, services[keys % S]
+        elif kind == "places_converted":
+            cp = p.capacity
+            J = len(cp.conv_from)
+            region = keys // J
+            what = np.array([f"{services[cp.conv_from[j]]}>{services[cp.conv_to[j]]}" for j in keys % J], dtype=object)
+        else:
+            region, what = keys, np.full(keys.size, "", dtype=object)
+        parts.append(pd.DataFrame({"kind": kind, "region": np.asarray(p.region_ids)[region], "service": what,
+                                   "year": p.years[0], "robust_plan": plan.values[kind],
+                                   "mean_forecast_plan": mean.values[kind],
+                                   "unit": p.money_unit if UNITS[kind] == "money" else "persons"}))
+    return pd.concat(parts, ignore_index=True)
+
+
 def robust_plan(instance: Instance, policy: Policy | None, scenario: Scenario, draws: int | None = None,
                 options: SolverOptions | None = None) -> PlanResult:
     """The robust plan of the module docstring for ``draws`` draws of ``scenario`` (λ and α from its
@@ -296,23 +365,21 @@ def robust_plan(instance: Instance, policy: Policy | None, scenario: Scenario, d
                                  f"objective is {drawn.policy.objective}: give a policy with objective "
                                  "weighted_shortfall (--policy)"))
     forms = [formulate(inst, drawn.policy) for inst in drawn.instances]
-    plan, cells, size = plan_first_year(forms, spec.risk_weight, spec.alpha, options)
+    plan, size = plan_first_year(forms, spec.risk_weight, spec.alpha, options)
     mean_result = solve(drawn.mean, drawn.policy, options=options, repairs=False)
-    first = forms[0].params.years[0]
-    mean = FirstYear(mean_result.solution.special_fund[cells[0], cells[1], 0])
+    S = len(instance.services)
+    mean = _taken(mean_result.solution, plan.keys, S)
     soft = bending(drawn.policy)
     judged_forms = [formulate(inst, soft) for inst in drawn.instances]
-    robust_judged, mean_judged = (evaluate(judged_forms, cells, a, drawn.judge, options) for a in (plan, mean))
-    services = np.asarray(list(instance.services))
-    table = pd.DataFrame({"region": np.asarray(instance.region_ids)[cells[0]], "service": services[cells[1]],
-                          "year": first, "robust_plan": plan.special_fund, "mean_forecast_plan": mean.special_fund})
+    robust_judged, mean_judged = (evaluate(judged_forms, a, drawn.judge, options) for a in (plan, mean))
+    table = plan_table(plan, mean, forms[0])
     per_draw = pd.DataFrame({"draw": np.arange(1, len(forms) + 1),
                              "robust_shortfall": robust_judged.loss, "mean_forecast_shortfall": mean_judged.loss,
                              "robust_bends_rules": robust_judged.bends, "mean_forecast_bends_rules": mean_judged.bends,
                              "robust_misses_min_coverage": robust_judged.misses,
                              "mean_forecast_misses_min_coverage": mean_judged.misses})
     summary = {"scenario": scenario.spec.name, "seed": scenario.spec.seed, "draws": len(forms),
-               "policy": drawn.policy.name, "first_year": first, "risk_weight": spec.risk_weight, "alpha": spec.alpha,
+               "policy": drawn.policy.name, "first_year": forms[0].params.years[0], "risk_weight": spec.risk_weight, "alpha": spec.alpha,
                "unit": f"{instance.money_unit}, summed over the years",
                "robust_plan": _stats(robust_judged, spec.alpha), "mean_forecast_plan": _stats(mean_judged, spec.alpha),
                "lp": size}

@@ -184,8 +184,12 @@ TEXT: dict[str, tuple[str, str]] = {
                  "新建学位、床位共{built}个（{services}）；{year}年闲置{idle}个，主要在{idle_regions}；中央基建补助"
                  "{grant}{unit}。"),
     "s_people": ("The flows of people move {moved} persons; the largest gains are in {gainers} and the largest "
-                 "losses in {losers}; {money} {unit} of transfers moved with them.",
-                 "人口流动共{moved}人；净流入最多的是{gainers}，净流出最多的是{losers}；随人转移的资金{money}{unit}。"),
+                 "losses in {losers}. The money that moved with them, each region's transfer per resident times "
+                 "the people it gained or lost, summed over regions and years, is {money} {unit}: negative when "
+                 "the regions people leave receive more per resident than those they move to.",
+                 "人口流动共{moved}人；净流入最多的是{gainers}，净流出最多的是{losers}。随人转移的资金（各地区人均"
+                 "转移支付乘以其净增减人数，按地区和年度加总）为{money}{unit}；为负值表示人口流出地区的人均转移支付"
+                 "高于流入地区。"),
     "t_compare": ("Policies side by side", "政策方案对比"),
     "t_sweep": ("Sweep points", "扫描结果"),
     "col_year": ("year", "年度"),
