@@ -574,8 +574,8 @@ def explain(
 
 
 @app.command()
-def validate(files: Annotated[list[Path], typer.Argument(help="Instance or policy files.")]) -> None:
-    """Check instance and policy files without solving (exit code 2 if any is bad)."""
+def validate(files: Annotated[list[Path], typer.Argument(help="Instance, policy or scenario files.")]) -> None:
+    """Check instance, policy and scenario files without solving (exit code 2 if any is bad)."""
     from .errors import InputError
     from .io.load import load_any
 

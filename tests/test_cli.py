@@ -66,10 +66,15 @@ def test_policy_option_overrides_the_instance_policy(tmp_path: Path):
     assert json.loads((tmp_path / "o" / "summary.json").read_text())["objective_name"] == "weighted_shortfall"
 
 
-def test_validate_accepts_instances_and_policies():
-    proc = run("validate", "instances/demo-4.yaml", "instances/china-2020-provinces.yaml", "models/leximin.yaml")
+def test_validate_accepts_instances_policies_and_scenarios(tmp_path: Path):
+    proc = run("validate", "instances/demo-4.yaml", "instances/china-2020-provinces.yaml", "models/leximin.yaml",
+               *(str(p.relative_to(REPO)) for p in sorted((REPO / "instances" / "scenarios").glob("*.yaml"))))
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.count("valid") == 3
+    assert proc.stdout.count("valid") == 5 and proc.stdout.count("valid scenario file") == 2
+    bad = tmp_path / "s.yaml"
+    bad.write_text("name: s\nseed: 1\nplan: {alpha: 2}\n", encoding="utf-8")
+    proc = run("validate", str(bad))
+    assert proc.returncode == 2 and "plan.alpha" in proc.stderr
 
 
 def test_bad_key_exits_2_with_a_hint_and_no_traceback(tmp_path: Path):

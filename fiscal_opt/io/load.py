@@ -483,13 +483,20 @@ def _completeness(typed: pd.DataFrame, years: tuple[int, ...], table: RegionTabl
 
 
 def load_any(path: str | Path) -> tuple[str, tuple[str, ...]]:
-    """Validate an instance or a policy file (told apart by their keys); returns which it was and
-    the loader's notes on it. An instance is checked against its own policy too
-    (:func:`fiscal_opt.io.check.check`), so that what ``solve`` would refuse, ``validate`` refuses."""
+    """Validate an instance, a policy or a scenario file (told apart by their keys: a scenario file
+    has a ``seed``); returns which it was and the loader's notes on it. An instance is checked
+    against its own policy too (:func:`fiscal_opt.io.check.check`), so that what ``solve`` would
+    refuse, ``validate`` refuses."""
     path = Path(path)
     data, _ = read_yaml(path)
-    policy_file = isinstance(data, dict) and not ({"services", "regions", "regions_csv", "budget"} & set(data))
+    keys = set(data) if isinstance(data, dict) else set()
+    policy_file = isinstance(data, dict) and not ({"services", "regions", "regions_csv", "budget"} & keys)
     del data  # read again below: never hold a large file twice
+    if policy_file and "seed" in keys:
+        from .scenario import load_scenario
+
+        load_scenario(path)
+        return "scenario", ()
     if policy_file:
         load_policy(path)
         return "policy", ()
