@@ -577,7 +577,7 @@ def explain(
 def validate(files: Annotated[list[Path], typer.Argument(help="Instance, policy or scenario files.")]) -> None:
     """Check instance, policy and scenario files without solving (exit code 2 if any is bad)."""
     from .errors import InputError
-    from .io.load import load_any
+    from .io.any_file import load_any
 
     bad = False
     for path in files:

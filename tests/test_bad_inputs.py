@@ -23,7 +23,7 @@ from typer.testing import CliRunner
 import fiscal_opt as fo
 from fiscal_opt.cli import app
 from fiscal_opt.errors import InputError
-from fiscal_opt.io.load import load_any
+from fiscal_opt.io.any_file import load_any
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import fiscal_opt as fo
-from conftest import REPO, cli, two_regions, write_instance
+from conftest import cli, two_regions, write_instance
 
 
 def _instance(tmp_path: Path, **policy) -> fo.Instance:

@@ -19,7 +19,6 @@ from pydantic import BaseModel, ValidationError
 
 from ..errors import InputError, Problem
 from ..rules.policy import PolicyFile
-from .check import check
 from .csvfile import read_csv
 from .instance import SINGLE_PERIOD_YEAR, Instance, Policy
 from .migration import Migration, population_problems, read_migration
@@ -480,26 +479,3 @@ def _completeness(typed: pd.DataFrame, years: tuple[int, ...], table: RegionTabl
         have = set(year[ids == ids[i]].tolist())
         return f"region {shown(ids[i])} has no row for year(s) {[y for y in years if y not in have]}"
     return table.flag(first.to_numpy(), "year", message)
-
-
-def load_any(path: str | Path) -> tuple[str, tuple[str, ...]]:
-    """Validate an instance, a policy or a scenario file (told apart by their keys: a scenario file
-    has a ``seed``); returns which it was and the loader's notes on it. An instance is checked
-    against its own policy too (:func:`fiscal_opt.io.check.check`), so that what ``solve`` would
-    refuse, ``validate`` refuses."""
-    path = Path(path)
-    data, _ = read_yaml(path)
-    keys = set(data) if isinstance(data, dict) else set()
-    policy_file = isinstance(data, dict) and not ({"services", "regions", "regions_csv", "budget"} & keys)
-    del data  # read again below: never hold a large file twice
-    if policy_file and "seed" in keys:
-        from .scenario import load_scenario
-
-        load_scenario(path)
-        return "scenario", ()
-    if policy_file:
-        load_policy(path)
-        return "policy", ()
-    instance = load_instance(path)
-    check(instance, instance.policy or Policy())
-    return "instance", instance.notes

@@ -82,7 +82,6 @@ class NoRerankingRule(Rule):
             return
         h = lp.add_vars("no_reranking_threshold", h_labels, 0.0, INF, unit="per_capita")
         r, t, at_most, k = (np.concatenate(a) for a in (regions, years, sides, thresholds))
-        n = r.size
         # row i: Q_r − P_r·h = F_r + X_r − P_r·h, written as X_r − P_r·h ≤ (or ≥) −F_r
         row_of_key = np.full(len(keys), -1)
         rows, cols, vals = [], [], []
