@@ -90,12 +90,12 @@ def test_results_and_reports_never_reach_the_solver() -> None:
 
 def test_nothing_reads_or_cites_a_file_outside_the_repository() -> None:
     files = subprocess.run(["git", "ls-files"], cwd=REPO, capture_output=True, text=True, check=True).stdout.split()
-    pattern = re.compile(r"\.\./shared|shared/spec|shared/data")
+    folder = "sha" + "red"  # spelt in two parts, so that this test names no outside path itself
+    pattern = re.compile(re.escape("../" + folder) + "|" + folder + "/(?:spec|data)")
     offenders = []
     for name in files:
         path = REPO / name
         if path.suffix in {".py", ".md", ".yaml", ".toml", ".txt", ""} and path.is_file():
             text = path.read_text(encoding="utf-8", errors="ignore")
             offenders += [f"{name}:{i + 1}" for i, line in enumerate(text.splitlines()) if pattern.search(line)]
-    offenders = [o for o in offenders if not o.startswith("tests/test_architecture.py")]
     assert not offenders, offenders
