@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -89,8 +90,8 @@ def cvar(losses: np.ndarray, alpha: float) -> float:
     values = np.sort(np.asarray(losses, dtype=float))
     if values.size == 0:
         return float("nan")
-    tail = np.maximum(values[None, :] - values[:, None], 0.0).mean(axis=1) / (1.0 - alpha)
-    return float(np.min(values + tail))
+    eta = values[max(int(np.ceil(alpha * values.size)) - 1, 0)]  # the minimiser: the α-quantile (VaR)
+    return float(eta + np.maximum(values - eta, 0.0).sum() / ((1.0 - alpha) * values.size))
 
 
 def decisions(f: Formulation) -> dict[str, tuple[np.ndarray, np.ndarray, float]]:
@@ -113,9 +114,8 @@ def decisions(f: Formulation) -> dict[str, tuple[np.ndarray, np.ndarray, float]]
     return found
 
 
-def _union(forms: list[Formulation]) -> dict[str, np.ndarray]:
-    """Per kind, the sorted keys of every draw's first-year decisions."""
-    found = [decisions(f) for f in forms]
+def _union(found: list[dict[str, tuple[np.ndarray, np.ndarray, float]]]) -> dict[str, np.ndarray]:
+    """Per kind, the sorted keys of every draw's first-year decisions (``found``: :func:`decisions` of each)."""
     return {kind: np.unique(np.concatenate([d[kind][0] for d in found])) for kind in found[0]}
 
 
@@ -130,7 +130,8 @@ def _positions(keys: np.ndarray, own: np.ndarray, columns: np.ndarray) -> tuple[
 @dataclass(frozen=True)
 class ExtensiveForm:
     """The plan's LP (in the first draw's LP units), where each draw's columns start, and per kind
-    of first-year decision the plan's keys and columns (one per key of any draw)."""
+    of first-year decision the plan's keys, its columns (one per key of any draw) and the first
+    draw's LP unit of the kind."""
 
     lp: LinearProgram
     cost: np.ndarray
@@ -138,6 +139,7 @@ class ExtensiveForm:
     starts: np.ndarray
     keys: dict[str, np.ndarray]
     plan: dict[str, np.ndarray]
+    units: dict[str, float]
 
 
 def extensive_form(forms: list[Formulation], lam: float, alpha: float) -> ExtensiveForm:
@@ -168,23 +170,24 @@ def extensive_form(forms: list[Formulation], lam: float, alpha: float) -> Extens
         vals.append(np.r_[-c[nz], 1.0, 1.0])
     lp.add_rows("cvar_excess", [(n + 1,) for n in range(N)], np.concatenate(rows), np.concatenate(cols),
                 np.concatenate(vals), np.array(offsets), INF)
-    keys, plan = _non_anticipativity(lp, forms, starts)
+    found = [decisions(f) for f in forms]
+    keys, plan = _non_anticipativity(lp, found, starts)
     total = np.zeros(lp.n_cols)
     for n, c in enumerate(costs):
         total[starts[n]:starts[n] + c.size] = c / N
     total[eta] = lam
     total[u] = lam / ((1.0 - alpha) * N)
-    return ExtensiveForm(lp, total, float(np.sum(offsets)) / N, np.array(starts), keys, plan)
+    units = {kind: unit for kind, (_, _, unit) in found[0].items()}
+    return ExtensiveForm(lp, total, float(np.sum(offsets)) / N, np.array(starts), keys, plan, units)
 
 
-def _non_anticipativity(lp: LinearProgram, forms: list[Formulation],
+def _non_anticipativity(lp: LinearProgram, found: list[dict[str, tuple[np.ndarray, np.ndarray, float]]],
                         starts: list[int]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
-    """Per kind of first-year decision, the plan's columns p (one per key of any draw; fixed at 0
-    for a key some draw does not have, such as a cell whose ceiling is 0 there) and rows
-    (u_n / u_1)·d_n − p = 0 in every draw that has the key (u: the kind's LP unit in each draw).
-    Returns the keys and the plan's columns by kind."""
-    union = _union(forms)
-    found = [decisions(f) for f in forms]
+    """Per kind of first-year decision (``found``: :func:`decisions` of each draw), the plan's
+    columns p (one per key of any draw; fixed at 0 for a key some draw does not have, such as a
+    cell whose ceiling is 0 there) and rows (s_n / s_1)·d_n − p = 0 in every draw that has the key
+    (s: the kind's LP unit in each draw). Returns the keys and the plan's columns by kind."""
+    union = _union(found)
     plan = {}
     for kind, keys in union.items():
         where = [_positions(keys, *d[kind][:2]) for d in found]
@@ -226,8 +229,7 @@ def plan_first_year(forms: list[Formulation], lam: float, alpha: float,
     _run(engine, len(forms))
     seconds = time.perf_counter() - start
     values = engine.values()
-    units = {kind: unit for kind, (_, _, unit) in decisions(forms[0]).items()}
-    plan = FirstYear(ext.keys, {kind: values[cols] * units[kind] for kind, cols in ext.plan.items()})
+    plan = FirstYear(ext.keys, {kind: values[cols] * ext.units[kind] for kind, cols in ext.plan.items()})
     size = {"rows": ext.lp.n_rows, "cols": ext.lp.n_cols, "nnz": int(ext.lp.matrix().data.size),
             "build_seconds": round(built, 3), "solve_seconds": round(seconds, 3),
             "objective": engine.objective() * forms[0].scale.money}
@@ -265,16 +267,11 @@ def evaluate(forms: list[Formulation], first: FirstYear, judge: Policy, options:
         if engine.run() != "optimal":
             continue
         values = engine.values()
-        p = f.params
-        x = np.zeros(p.standard_cost.shape)
-        x[f.cell_r, f.cell_s, f.cell_t] = values[f.x_cols] * f.scale.money
-        y = np.zeros(p.formula_incentive.shape)
-        y[f.pay_r, f.pay_t] = values[f.y_cols] * f.scale.money
         shortfall, constant = f.objectives["shortfall"]
         loss[n] = float(shortfall @ values + constant) * f.scale.money
         slack = f.objectives["penalty"][0] > 0
         bends[n] = bool(slack.any() and values[slack].max() > BENDS)
-        found = breaks(p, judge, x, y).get("min_coverage")
+        found = breaks(f.params, judge, f.special_fund_of(values), f.incentive_of(values)).get("min_coverage")
         misses[n] = bool(found.any()) if found is not None else False
     return Judged(loss, np.isfinite(loss), bends, misses)
 
@@ -305,11 +302,9 @@ class PlanResult:
     draws: pd.DataFrame
     summary: dict[str, Any]
 
-    def write(self, out: Any) -> Any:
+    def write(self, out: str | Path) -> Path:
         """Write plan.csv, draws.csv and summary.json into folder ``out`` (replaced as safely as
         result folders are)."""
-        from pathlib import Path
-
         from ..report.write import write_folder
 
         return write_folder(Path(out), {"plan.csv": self.plan, "draws.csv": self.draws}, {"summary.json": self.summary})

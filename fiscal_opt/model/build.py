@@ -183,6 +183,20 @@ class Formulation:
     def year_labels(self) -> list[tuple]:
         return labels(np.array(self.params.years))
 
+    def special_fund_of(self, values: np.ndarray) -> np.ndarray:
+        """The special fund x (R, S, T), money_unit, that the LP's column ``values`` hold."""
+        x = np.zeros(self.params.shape)
+        x[self.cell_r, self.cell_s, self.cell_t] = values[self.x_cols] * self.scale.money
+        return x
+
+    def incentive_of(self, values: np.ndarray) -> np.ndarray:
+        """The incentives y (R, T), money_unit, that the LP's column ``values`` hold (as the solver
+        returned them: within its tolerance of their bounds)."""
+        R, _, T = self.params.shape
+        y = np.zeros((R, T))
+        y[self.pay_r, self.pay_t] = values[self.y_cols] * self.scale.money
+        return y
+
     def cell_labels(self, sel: np.ndarray | slice = slice(None)) -> list[tuple]:
         """Labels (id, service, year) of the special-fund cells ``sel``."""
         p = self.params

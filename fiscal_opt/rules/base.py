@@ -182,6 +182,8 @@ class Rule:
     loosens_upward: bool = True
     scope: str = "year"
     links_incentives: bool = False
+    always_on: bool = False
+    """A rule of the model itself (the budget's cells, places), on whatever the policy says."""
     binding_rows: str | None = None
     bounds_of: str | None = None
     description: str = ""
@@ -208,8 +210,8 @@ class Rule:
         return float(node.value if isinstance(node, Level) else node)
 
     def active(self, policy: Policy) -> bool:
-        """Whether ``policy`` switches the rule on."""
-        return self.value(policy) is not None
+        """Whether ``policy`` switches the rule on (always, for a rule with :attr:`always_on`)."""
+        return self.always_on or self.value(policy) is not None
 
     def soft(self, policy: Policy) -> bool:
         """Whether the rule may bend (``soft: true`` on its setting)."""

@@ -20,13 +20,11 @@ if TYPE_CHECKING:
 class Capacity(Rule):
     name = "capacity"
     scope = "cell"
+    always_on = True
     binding_rows = "capacity"
     description = ("q_rst ≤ K_rst with K_rst = (1 − δ_s)·K_rs,t−1 + n_rs,t−ℓ_s + places converted in − places converted "
                    "out (rows places_balance[r,s,t]) and K_rs,−1 the places at the start: a service with places serves "
                    "no more people than it has places")
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def build(self, f: Formulation) -> None:
         if f.params.capacity is None:

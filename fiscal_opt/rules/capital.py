@@ -19,13 +19,11 @@ if TYPE_CHECKING:
 class Capital(Rule):
     name = "capital"
     scope = "region-year"
+    always_on = True
     binding_rows = "capital"
     description = ("Σ_s capital_cost_s·κ_r·n_rst + Σ conversion cost·κ_r·v ≤ local capital_rt + g_rt: new and converted "
                    "places are paid, in the year they start, from the region's own capital and the central capital "
                    "grant")
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def build(self, f: Formulation) -> None:
         p = f.params

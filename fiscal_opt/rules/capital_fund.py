@@ -20,11 +20,9 @@ if TYPE_CHECKING:
 class CapitalFund(Rule):
     name = "capital_fund"
     scope = "year"
+    always_on = True
     description = "Σ_r g_rt ≤ B^K_t: the capital grants of a year stay within the capital fund (budget.capital_fund)"
     meaning = "the smallest capital fund per year that lets every rule hold, lead times included"
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def build(self, f: Formulation) -> None:
         p = f.params

@@ -19,12 +19,10 @@ if TYPE_CHECKING:
 class CapitalShare(Rule):
     name = "capital_share"
     scope = "region-year"
+    always_on = True
     binding_rows = "capital_share"
     description = ("0 ≤ g_rt ≤ Σ_s θ_rst·(capital cost of the places started and converted for s in year t): the capital "
                    "grant pays at most the central share cap of each service's capital cost")
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def build(self, f: Formulation) -> None:
         p = f.params

@@ -18,12 +18,10 @@ if TYPE_CHECKING:
 class Conversion(Rule):
     name = "conversion"
     scope = "region"
+    always_on = True
     binding_rows = "conversion"
     description = ("Σ_t v_rss't ≤ max_share·K⁰_rs: at most max_share of a service's places at the start are converted "
                    "into places of service s' over the horizon (convert_to)")
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def build(self, f: Formulation) -> None:
         p = f.params

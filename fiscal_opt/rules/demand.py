@@ -18,12 +18,10 @@ if TYPE_CHECKING:
 class Demand(Rule):
     name = "demand"
     scope = "bounds"
+    always_on = True
     bounds_of = "served"
     description = ("0 ≤ q_rst ≤ a_s·D_rst: a service with places serves at most its demand, the take-up share of "
                    "its driver (bounds of the people served)")
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def residual(self, p: Params, policy: Policy, o: Outcome) -> float | None:
         cp, plan = p.capacity, o.plan

@@ -17,11 +17,9 @@ if TYPE_CHECKING:
 class FundCeiling(Rule):
     name = "fund_ceiling"
     scope = "bounds"
+    always_on = True
     bounds_of = "special_fund"
     description = "0 ≤ x_rst ≤ U_rst = min(G_rst, θ_rs·C_rst): no cell gets more than its gap or its central share cap"
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def residual(self, p: Params, policy: Policy, o: Outcome) -> float | None:
         scale = max(float(p.ceiling.max(initial=0.0)), 1e-12)

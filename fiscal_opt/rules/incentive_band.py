@@ -17,11 +17,9 @@ if TYPE_CHECKING:
 class IncentiveBand(Rule):
     name = "incentive_band"
     scope = "bounds"
+    always_on = True
     bounds_of = "incentive"
     description = "(1−ν)·ȳ_rt ≤ y_rt ≤ (1+ν)·ȳ_rt: each incentive within ν of the formula (ν = incentive.flexibility)"
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def residual(self, p: Params, policy: Policy, o: Outcome) -> float | None:
         ybar, nu = p.formula_incentive, p.flexibility

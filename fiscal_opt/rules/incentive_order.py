@@ -18,11 +18,9 @@ if TYPE_CHECKING:
 class IncentiveOrder(Rule):
     name = "incentive_order"
     scope = "region-year"
+    always_on = True
     description = ("y_rt/E_rt ≤ y_qt/E_qt when π_rt < π_qt: a better reform score never earns less per unit of "
                    "basis (only when incentives may move, ν > 0)")
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def build(self, f: Formulation) -> None:
         """Regions are grouped by distinct score within a year; a threshold variable h_g between

@@ -17,10 +17,8 @@ if TYPE_CHECKING:
 class IncentivePool(Rule):
     name = "incentive_pool"
     scope = "year"
+    always_on = True
     description = "Σ_r y_rt = I_t where someone qualifies (Σ e > 0), else nothing is paid"
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def build(self, f: Formulation) -> None:
         p = f.params

@@ -21,12 +21,10 @@ if TYPE_CHECKING:
 class Recurrent(Rule):
     name = "recurrent"
     scope = "cell"
+    always_on = True
     binding_rows = "recurrent"
     description = ("c_s·κ_r·q_rst + ι_s·κ_r·(K_rst − q_rst) ≤ L_rst + x_rst: for a service with places the special fund "
                    "pays for people actually served, and for the upkeep of idle places (idle_cost)")
-
-    def active(self, policy: Policy) -> bool:
-        return True
 
     def build(self, f: Formulation) -> None:
         p = f.params

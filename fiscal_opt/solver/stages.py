@@ -74,9 +74,7 @@ def _level_setters(f: Formulation, values: np.ndarray, duals: np.ndarray | None,
     C = p.standard_cost[cov.r, cov.s, cov.t]
     L = p.local_funding[cov.r, cov.s, cov.t]
     U = p.ceiling[cov.r, cov.s, cov.t]
-    x = np.zeros(p.shape)
-    x[f.cell_r, f.cell_s, f.cell_t] = values[f.x_cols] * ms
-    paid = x[cov.r, cov.s, cov.t]
+    paid = f.special_fund_of(values)[cov.r, cov.s, cov.t]
     coverage = np.where(cov.places, cov.covered(values) * ms / C, (L + paid) / C)
     found = []
     for k, z in enumerate(z_cols):
@@ -294,8 +292,7 @@ def _extract(f: Formulation, engine: Engine, values: np.ndarray, duals: np.ndarr
              notes: list[str]) -> Solution:
     p, lp, ms = f.params, f.lp, f.scale.money
     R, S, T = p.shape
-    x = np.zeros((R, S, T))
-    x[f.cell_r, f.cell_s, f.cell_t] = values[f.x_cols] * ms
+    x = f.special_fund_of(values)
     y = np.zeros((R, T))
     np.clip(x, 0.0, p.ceiling, out=x)
     lower, upper = lp.bounds()
