@@ -198,6 +198,7 @@ class _Job:
     drawn: dict[str, np.ndarray]
     national: tuple[str, ...]
     options: SolverOptions | None
+    draws: int
 
     def values(self, d: int) -> dict[str, np.ndarray]:
         R = len(self.instance.regions) // len(self.instance.years)
@@ -353,7 +354,7 @@ def _job(instance: Instance, policy: Policy | None, scenario: Scenario, draws: i
              if getattr(scenario.spec.changes, q) is not None}
     national = tuple(q for q, dist in scenario.spec.uncertain.items() if dist.by == "national")
     return _Job(instance, policy, judge_policy(policy, scenario), fixed, _draw_values(scenario, instance, draws),
-                national, options)
+                national, options, draws)
 
 
 @dataclass(frozen=True)
@@ -373,10 +374,9 @@ class Draws:
 def drawn_instances(instance: Instance, policy: Policy | None, scenario: Scenario, draws: int | None = None) -> Draws:
     """Every draw of ``scenario`` applied to ``instance`` (:func:`apply`), and the mean forecast."""
     job = _job(instance, policy, scenario, draws, None)
-    count = _draw_count(scenario, draws)
     mean = {q: np.full(len(instance.region_ids), v) for q, v in job.fixed.items()} | \
         {q: v.mean(axis=0) for q, v in job.drawn.items()}
-    return Draws(job.policy, job.judge, [apply(instance, job.values(d)) for d in range(count)],
+    return Draws(job.policy, job.judge, [apply(instance, job.values(d)) for d in range(job.draws)],
                  apply(instance, mean))
 
 
@@ -388,7 +388,7 @@ def run_scenarios(instance: Instance, policy: Policy | None, scenario: Scenario,
     process); ``progress()`` after each draw. Raises :class:`~fiscal_opt.errors.InputError` for a
     scenario the instance cannot carry, before any solve."""
     job = _job(instance, policy, scenario, draws, options)
-    draws = _draw_count(scenario, draws)
+    draws = job.draws
     executor = executor or LocalExecutor(1)
     found = [chain[0] for chain in executor.run(_solve_draw, job, [[d] for d in range(draws)], progress)]
     return _gather(found, job, scenario, draws)
